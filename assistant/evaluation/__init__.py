@@ -1,0 +1,1 @@
+"""Evaluation harness: question files, metrics, runner and reports."""

@@ -1,0 +1,80 @@
+"""Question files (JSONL in the format of `../shared/eval/dev.jsonl`), validated line by line."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.cli import parse_history
+from assistant.condense import Message
+from assistant.errors import InvalidInputFileError
+from assistant.text import normalize
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    """One evaluation item: the question, what a correct answer must contain, and where it is."""
+
+    id: str
+    question: str
+    answerable: bool
+    must_include: list[list[str]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    reference: str = ""
+    kind: str = "factoid"
+    history: list[Message] = field(default_factory=list)
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Parse a JSONL question file; a bad line is reported with its number, never skipped silently."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InvalidInputFileError(f"Cannot read question file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInputFileError(f"Question file {path} is not UTF-8") from exc
+    questions: list[EvalQuestion] = []
+    seen: set[str] = set()
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputFileError(f"{where}: not valid JSON ({exc.msg})") from exc
+        q = _parse_item(item, where)
+        if q.id in seen:
+            raise InvalidInputFileError(f"{where}: duplicate id {q.id!r}")
+        seen.add(q.id)
+        questions.append(q)
+    if not questions:
+        raise InvalidInputFileError(f"Question file {path} has no questions")
+    return questions
+
+
+def _parse_item(item: object, where: str) -> EvalQuestion:
+    if not isinstance(item, dict):
+        raise InvalidInputFileError(f"{where}: expected a JSON object")
+    for key in ("id", "question"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            raise InvalidInputFileError(f"{where}: field {key!r} must be a non-empty string")
+    must = item.get("must_include", [])
+    if not isinstance(must, list) or not all(
+        isinstance(g, list) and g and all(isinstance(a, str) for a in g) for g in must
+    ):
+        raise InvalidInputFileError(f"{where}: 'must_include' must be a list of non-empty lists of strings")
+    sources = item.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise InvalidInputFileError(f"{where}: 'sources' must be a list of document ids")
+    return EvalQuestion(
+        id=item["id"],
+        question=normalize(item["question"]),
+        answerable=bool(item.get("answerable", True)),
+        must_include=[[normalize(a) for a in group] for group in must],
+        sources=list(sources),
+        reference=normalize(str(item.get("reference", ""))),
+        kind=str(item.get("kind", "factoid")),
+        history=parse_history(item.get("history", []), where),
+    )

@@ -1,0 +1,165 @@
+"""The `extractive` backend: answer with the passages' own best sentences, each cited.
+
+No LLM, so it is deterministic, instant and always available: the default when no model is
+configured, what most tests use, and the fallback when an LLM backend fails. A sentence is scored
+by its e5 similarity to the question plus how many of the question's key terms (weighted by
+rarity) it contains; a sentence that opens with a back-reference ("Đây là…", "Và đó…") brings the
+sentence before it along so the quote makes sense on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from assistant.citations import Answer, SentenceSupport, cite
+from assistant.embeddings import E5Embeddings
+from assistant.prompts import load_prompt, refusal_text
+from assistant.retrieval import Passage, Retrieval
+from assistant.text import (
+    Span,
+    content_terms,
+    fold_diacritics,
+    has_answer_of_type,
+    is_english,
+    split_sentences,
+    syllables,
+    term_coverage,
+)
+
+_MIN_WORDS = 6  # headings and captions are too short to answer anything
+_BACK_REFERENCE = re.compile(r"^(va |nhung |do |day |dieu nay|dieu do|viec nay|nhu vay|vi vay)")
+_COVERAGE_WEIGHT = 0.5
+_RANK_WEIGHT = 0.02
+_SECOND_SENTENCE_MARGIN = 0.03
+_MIN_CHECKABLE_TERMS = 3
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    n: int  # passage number, 1-based
+    span: Span
+    text: str
+    score: float = 0.0
+
+
+class ExtractiveAnswerer:
+    """Selects and cites the sentences of the retrieved passages that best answer the question."""
+
+    name = "extractive"
+
+    def __init__(self, embedder: E5Embeddings, max_sentences: int = 2, min_coverage: float = 0.0) -> None:
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.min_coverage = min_coverage
+
+    def answer(self, question: str, retrieval: Retrieval, idf=None, max_passages: int = 5) -> Answer:
+        """`idf(term)` weighs key terms by rarity (the retriever's BM25 statistics); uniform if absent."""
+        english = is_english(question)
+        passages = retrieval.passages[:max_passages]
+        if not retrieval.answerable or not passages:
+            return refusal(question, self.name, retrieval.passages, english)
+        candidates = self._candidates(passages)
+        if not candidates:
+            return refusal(question, self.name, retrieval.passages, english)
+        scored = self._score(retrieval.query, candidates, idf or (lambda _t: 1.0))
+        # a "how many" question needs a number, "when" a date, "who" a name: no such sentence, no answer
+        scored = [c for c in scored if has_answer_of_type(question, c.text)]
+        if not scored:
+            return refusal(question, self.name, retrieval.passages, english)
+        chosen = self._choose(scored, passages)
+        # the passages quoted must contain most of what the question is about, else the quote
+        # answers a neighbouring question ("giá cước 5G" answered with "Hội nghị ASEAN về 5G")
+        # (measured on the user's own words: a follow-up's condensed query carries the history's
+        # terms, and "Nó diễn ra khi nào?" names nothing to check, so it is not checked)
+        cited_text = "\n".join(passages[n - 1].text for n in {c.n for c in chosen})
+        coverage = term_coverage(question, cited_text, idf or (lambda _t: 1.0)).score
+        checkable = len(content_terms(question)) >= _MIN_CHECKABLE_TERMS
+        if checkable and coverage < self.min_coverage and not english:
+            answer = refusal(question, self.name, retrieval.passages, english)
+            answer.features = {"coverage": coverage}
+            return answer
+        chosen.sort(key=lambda c: (c.n, c.span.start))
+        parts = [_with_marker(c.text, c.n) for c in chosen]
+        preamble = load_prompt("extractive_preamble_en") + " " if english else ""
+        numbers = list(dict.fromkeys(c.n for c in chosen))
+        quotes = {n: " ".join(c.text for c in chosen if c.n == n) for n in numbers}
+        return Answer(
+            question=question,
+            text=preamble + " ".join(parts),
+            citations=cite(passages, numbers, quotes),
+            refused=False,
+            backend=self.name,
+            retrieved=retrieval.passages,
+            support=[SentenceSupport(c.text, (c.n,), 1.0, True) for c in chosen],
+            features={"coverage": coverage},
+        )
+
+    def _candidates(self, passages: list[Passage]) -> list[_Candidate]:
+        out = []
+        for n, p in enumerate(passages, start=1):
+            spans = split_sentences(p.text)
+            for i, span in enumerate(spans):
+                if len(span.text.split()) < _MIN_WORDS:
+                    continue
+                text = span.text
+                folded = fold_diacritics(text.lower())
+                if i > 0 and _BACK_REFERENCE.match(folded):
+                    prev = spans[i - 1]
+                    if len(prev.text.split()) >= _MIN_WORDS:
+                        text = p.text[prev.start : span.end]
+                        span = Span(text, prev.start, span.end)
+                out.append(_Candidate(n, span, text))
+        return out
+
+    def _score(self, query: str, candidates: list[_Candidate], idf) -> list[_Candidate]:
+        q = self.embedder.embed_queries([query])[0]
+        vectors = self.embedder.embed_passages([c.text for c in candidates])
+        similarity = vectors @ q
+        # Terms in most candidate sentences name the topic every passage shares ("ITU Digital
+        # World 2021"); the asked-for detail ("đến thăm", "160.000 người") is in few. Weight terms
+        # by corpus rarity times rarity among the candidates.
+        local_df = Counter(t for c in candidates for t in set(syllables(c.text, fold=True)))
+        n = len(candidates)
+
+        def weight(term: str) -> float:
+            return idf(term) * (1.0 - local_df.get(term, 0) / (n + 1))
+
+        out = []
+        for c, sim in zip(candidates, similarity, strict=True):
+            coverage = term_coverage(query, c.text, weight).score
+            score = float(sim) + _COVERAGE_WEIGHT * coverage - _RANK_WEIGHT * (c.n - 1)
+            out.append(_Candidate(c.n, c.span, c.text, score))
+        return sorted(out, key=lambda c: (-c.score, c.n, c.span.start))
+
+    def _choose(self, scored: list[_Candidate], passages: list[Passage]) -> list[_Candidate]:
+        best = scored[0]
+        chosen = [best]
+        for c in scored[1:]:
+            if len(chosen) >= self.max_sentences or c.score < best.score - _SECOND_SENTENCE_MARGIN:
+                break
+            overlaps = any(c.n == o.n and c.span.start < o.span.end and o.span.start < c.span.end for o in chosen)
+            if not overlaps:
+                chosen.append(c)
+        return chosen
+
+
+def _with_marker(sentence: str, n: int) -> str:
+    """Put `[n]` before the sentence's final punctuation: `… khai mạc [1].`"""
+    m = re.search(r"[.!?…]+[\"”’»)]*$", sentence)
+    if m:
+        return f"{sentence[: m.start()].rstrip()} [{n}]{sentence[m.start():]}"
+    return f"{sentence} [{n}]."
+
+
+def refusal(question: str, backend: str, retrieved: list[Passage], english: bool) -> Answer:
+    """The refusal answer: one sentence, no citations."""
+    return Answer(
+        question=question,
+        text=refusal_text(english),
+        citations=[],
+        refused=True,
+        backend=backend,
+        retrieved=retrieved,
+    )

@@ -1,0 +1,164 @@
+"""The only place that wires the stages together: corpus → chunks → store → retrieval → answer.
+
+The CLI, the UI and the evaluation harness all talk to `Assistant`; none of them holds retrieval
+or prompting logic. Heavy parts (the embedding model, the store, BM25) load lazily and once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from assistant.chunking import Chunk, chunk_corpus, tiktoken_counter
+from assistant.citations import Answer
+from assistant.condense import Message, standalone_query
+from assistant.config import Settings
+from assistant.corpus import Article, find_repeated_passages, load_corpus
+from assistant.embeddings import E5Embeddings
+from assistant.errors import EmptyCorpusError, InvalidQuestionError
+from assistant.extractive import ExtractiveAnswerer
+from assistant.retrieval import AnswerabilityModel, HybridRetriever, Retrieval
+from assistant.store import ChunkStore, IndexReport
+from assistant.text import is_english, normalize
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    """What was indexed: the articles, their chunks and the passages repeated across them."""
+
+    articles: list[Article]
+    chunks: list[Chunk]
+    repeated_passages: int
+
+
+class Assistant:
+    """Index the corpus and answer questions about it, with citations."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedder = E5Embeddings(batch_size=settings.embedding_batch_size)
+        self.store = ChunkStore(
+            fingerprint=self.fingerprint(settings),
+            persist_dir=settings.persist_dir,
+            collection=settings.collection,
+            host=settings.chroma_host,
+            port=settings.chroma_port,
+            timeout_s=settings.chroma_timeout_s,
+        )
+        self.retriever = HybridRetriever(
+            self.store,
+            self.embedder,
+            candidates=settings.candidates,
+            rrf_k=settings.rrf_k,
+            dense_weight=settings.dense_weight,
+            bm25_weight=settings.bm25_weight,
+            duplicate_threshold=settings.duplicate_threshold,
+            answerability=AnswerabilityModel(settings.min_dense_similarity, settings.min_dense_similarity_en),
+        )
+        self.extractive = ExtractiveAnswerer(
+            self.embedder,
+            max_sentences=settings.extractive_max_sentences,
+            min_coverage=settings.extractive_min_coverage,
+        )
+        self._index_lock = threading.Lock()
+
+    @staticmethod
+    def fingerprint(settings: Settings) -> dict[str, str]:
+        """Everything that changes the stored vectors; a different fingerprint forces a rebuild."""
+        return {
+            "embedding_model": settings.embedding_model,
+            "tokenizer": settings.tokenizer,
+            "chunk_tokens": str(settings.chunk_tokens),
+            "chunk_overlap_tokens": str(settings.chunk_overlap_tokens),
+        }
+
+    # --- indexing -------------------------------------------------------------------------
+    def load_chunks(self) -> CorpusStats:
+        articles = load_corpus(self.settings.corpus_dir)
+        if not articles:
+            raise EmptyCorpusError(
+                f"No readable .txt/.md article in {self.settings.corpus_dir} (set ASSISTANT_CORPUS_DIR)",
+                vi=f"Không có bài viết nào đọc được trong {self.settings.corpus_dir}.",
+            )
+        chunks = chunk_corpus(
+            articles,
+            tiktoken_counter(self.settings.tokenizer),
+            self.settings.chunk_tokens,
+            self.settings.chunk_overlap_tokens,
+        )
+        repeated = find_repeated_passages(articles, self.settings.duplicate_threshold)
+        return CorpusStats(articles, chunks, len(repeated))
+
+    def index(self, rebuild: bool = False) -> IndexReport:
+        """Bring the store in line with the corpus folder (incremental unless `rebuild`)."""
+        with self._index_lock:
+            stats = self.load_chunks()
+            log.info(
+                "%d articles, %d chunks, %d paragraphs repeated across articles",
+                len(stats.articles),
+                len(stats.chunks),
+                stats.repeated_passages,
+            )
+            report = self.store.sync(stats.chunks, self.embedder.embed_passages, rebuild=rebuild)
+            self.retriever.refresh()
+            return report
+
+    def ensure_index(self) -> IndexReport | None:
+        """Build the index if the store is empty (first run); otherwise leave it as it is."""
+        if self.store.count() == 0:
+            log.info("No index at %s yet: building it", self.store.location)
+            return self.index()
+        return None
+
+    # --- answering ------------------------------------------------------------------------
+    def retrieve(self, question: str, history: list[Message] | None = None, k: int | None = None) -> Retrieval:
+        query = standalone_query(question, history or [])
+        return self.retriever.retrieve(query, k or self.settings.top_k, english=is_english(question))
+
+    def ask(
+        self,
+        question: str,
+        history: list[Message] | None = None,
+        top_k: int | None = None,
+        depth: int | None = None,
+    ) -> Answer:
+        """Answer `question` (after `history`) from the `top_k` best passages, with citations.
+
+        `depth` retrieves more passages than the answer uses, so the evaluation can measure
+        recall@5 and MRR@10 on the same ranking; the answer itself still sees `top_k`.
+        """
+        question = self.validate_question(question)
+        top_k = top_k or self.settings.top_k
+        t0 = time.perf_counter()
+        self.ensure_index()
+        retrieval = self.retrieve(question, history, max(top_k, depth or 0))
+        t1 = time.perf_counter()
+        answer = self.extractive.answer(question, retrieval, idf=self.retriever.idf, max_passages=top_k)
+        t2 = time.perf_counter()
+        answer.answerability = retrieval.answerability
+        answer.timings = {
+            "retrieve_ms": round((t1 - t0) * 1000, 1),
+            "generate_ms": round((t2 - t1) * 1000, 1),
+            "total_ms": round((t2 - t0) * 1000, 1),
+        }
+        return answer
+
+    def validate_question(self, question: str) -> str:
+        """NFC, trimmed, non-empty and not absurdly long; otherwise one clear error."""
+        if not isinstance(question, str):
+            raise InvalidQuestionError("The question must be text.", vi="Câu hỏi phải là văn bản.")
+        question = normalize(question).strip()
+        if not question:
+            raise InvalidQuestionError("The question is empty.", vi="Câu hỏi đang trống.")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise InvalidQuestionError(
+                f"The question is {len(question):,} characters long; the limit is {limit:,} "
+                "(ASSISTANT_MAX_QUESTION_CHARS).",
+                vi=f"Câu hỏi quá dài ({len(question):,} ký tự); giới hạn là {limit:,} ký tự.",
+            )
+        return question

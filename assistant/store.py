@@ -1,0 +1,266 @@
+"""The Chroma collection that holds chunk vectors: embedded folder by default, a server when configured.
+
+Chunk ids are content hashes, so `sync` is incremental: only new chunks are embedded, removed ones
+are deleted, unchanged ones are left alone. The collection's metadata records the embedding model
+and chunking settings (its fingerprint); opening it with different ones rebuilds it rather than
+mixing vectors from two models. Vectors are always passed explicitly: Chroma's default embedding
+function would try to download a model.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.chunking import Chunk
+from assistant.errors import StoreUnavailableError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+_WRITE_BATCH = 512
+_FINGERPRINT_PREFIX = "fp_"
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as read back from the store (what BM25 and the corpus listing are built from)."""
+
+    id: str
+    doc_id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one `sync` changed; `updated` counts chunks of an article replaced by new text."""
+
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    rebuilt: bool
+    seconds: float
+
+    def summary(self) -> str:
+        rebuilt = " (rebuilt)" if self.rebuilt else ""
+        return (
+            f"added {self.added}, updated {self.updated}, removed {self.removed}, "
+            f"unchanged {self.unchanged}{rebuilt} in {self.seconds:.1f} s"
+        )
+
+
+class ChunkStore:
+    """Chunk vectors and texts in one Chroma collection."""
+
+    def __init__(
+        self,
+        fingerprint: dict[str, str],
+        persist_dir: Path = Path("vectorstore"),
+        collection: str = "articles",
+        host: str | None = None,
+        port: int = 8000,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.fingerprint = {k: str(v) for k, v in fingerprint.items()} | {"schema": SCHEMA_VERSION}
+        self.persist_dir = persist_dir
+        self.collection_name = collection
+        self.host = host
+        self.port = port
+        self.timeout_s = timeout_s
+        self._client = None
+        self._collection = None
+
+    @property
+    def location(self) -> str:
+        return f"chroma server {self.host}:{self.port}" if self.host else f"{self.persist_dir}/"
+
+    # --- connection -------------------------------------------------------------------------
+    def _connect(self):
+        if self._client is not None:
+            return self._client
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if self.host:
+                self._client = chromadb.HttpClient(host=self.host, port=self.port, settings=chroma_settings)
+                self._client.heartbeat()
+            else:
+                self.persist_dir.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(self.persist_dir), settings=chroma_settings)
+        except Exception as exc:  # chromadb raises many types for "cannot reach/open"
+            self._client = None
+            raise StoreUnavailableError(
+                f"Cannot open the vector store at {self.location}: {type(exc).__name__}: {exc}. "
+                + (
+                    "Is `chroma run` running there? (ASSISTANT_CHROMA_HOST/ASSISTANT_CHROMA_PORT)"
+                    if self.host
+                    else "Check ASSISTANT_PERSIST_DIR is a writable folder."
+                ),
+                vi=f"Không mở được kho vector tại {self.location}.",
+            ) from exc
+        return self._client
+
+    def _get_collection(self, create: bool):
+        if self._collection is not None:
+            return self._collection
+        client = self._connect()
+        names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        if self.collection_name not in names:
+            if not create:
+                return None
+            self._collection = self._create(client)
+            return self._collection
+        col = client.get_collection(self.collection_name, embedding_function=None)
+        stored = {
+            k.removeprefix(_FINGERPRINT_PREFIX): v
+            for k, v in (col.metadata or {}).items()
+            if k.startswith(_FINGERPRINT_PREFIX)
+        }
+        if stored != self.fingerprint:
+            if not create:
+                return None
+            log.warning(
+                "Index was built with other settings (%s); rebuilding it with %s", stored, self.fingerprint
+            )
+            client.delete_collection(self.collection_name)
+            self._collection = self._create(client)
+            self._rebuilt = True
+            return self._collection
+        self._collection = col
+        return col
+
+    def _create(self, client):
+        metadata = {f"{_FINGERPRINT_PREFIX}{k}": v for k, v in self.fingerprint.items()}
+        return client.create_collection(
+            self.collection_name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=metadata,
+        )
+
+    # --- writing ----------------------------------------------------------------------------
+    def sync(
+        self,
+        chunks: Sequence[Chunk],
+        embed: Callable[[list[str]], np.ndarray],
+        rebuild: bool = False,
+    ) -> IndexReport:
+        """Make the collection hold exactly `chunks`; embed only the ones it does not have yet.
+
+        New chunks are written before stale ones are deleted, so an interrupted run never leaves
+        an article with fewer chunks than before; the next run finishes the job.
+        """
+        t0 = time.perf_counter()
+        self._rebuilt = False
+        if rebuild:
+            self.drop()
+            self._rebuilt = True
+        col = self._get_collection(create=True)
+        existing = self._existing_ids(col)
+        wanted = {c.id: c for c in chunks}
+        new = [c for c in chunks if c.id not in existing]
+        stale = [i for i in existing if i not in wanted]
+
+        for start in range(0, len(new), _WRITE_BATCH):
+            batch = new[start : start + _WRITE_BATCH]
+            vectors = embed([embedding_text(c) for c in batch])
+            col.upsert(
+                ids=[c.id for c in batch],
+                embeddings=vectors,
+                documents=[c.text for c in batch],
+                metadatas=[_clean_metadata(c.metadata) for c in batch],
+            )
+        for start in range(0, len(stale), _WRITE_BATCH):
+            col.delete(ids=stale[start : start + _WRITE_BATCH])
+
+        added_by_doc: dict[str, int] = defaultdict(int)
+        removed_by_doc: dict[str, int] = defaultdict(int)
+        for c in new:
+            added_by_doc[c.doc_id] += 1
+        for i in stale:
+            removed_by_doc[existing[i]] += 1
+        updated = sum(min(n, removed_by_doc[d]) for d, n in added_by_doc.items())
+        return IndexReport(
+            added=len(new) - updated,
+            updated=updated,
+            removed=len(stale) - updated,
+            unchanged=len(chunks) - len(new),
+            rebuilt=self._rebuilt,
+            seconds=time.perf_counter() - t0,
+        )
+
+    def drop(self) -> None:
+        """Delete the collection (used by `--rebuild`)."""
+        client = self._connect()
+        names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        if self.collection_name in names:
+            client.delete_collection(self.collection_name)
+        self._collection = None
+
+    @staticmethod
+    def _existing_ids(col) -> dict[str, str]:
+        """id -> doc_id of everything in the collection, read in pages."""
+        out: dict[str, str] = {}
+        offset = 0
+        while True:
+            page = col.get(include=["metadatas"], limit=5000, offset=offset)
+            for cid, meta in zip(page["ids"], page["metadatas"], strict=True):
+                out[cid] = str((meta or {}).get("doc_id", ""))
+            if len(page["ids"]) < 5000:
+                return out
+            offset += 5000
+
+    # --- reading ----------------------------------------------------------------------------
+    def count(self) -> int:
+        col = self._get_collection(create=False)
+        return col.count() if col is not None else 0
+
+    def all_chunks(self) -> list[StoredChunk]:
+        """Every stored chunk with its text and metadata, in a stable order."""
+        col = self._get_collection(create=False)
+        if col is None:
+            return []
+        out: list[StoredChunk] = []
+        offset = 0
+        while True:
+            page = col.get(include=["documents", "metadatas"], limit=5000, offset=offset)
+            for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                meta = dict(meta or {})
+                out.append(StoredChunk(cid, str(meta.get("doc_id", "")), doc or "", meta))
+            if len(page["ids"]) < 5000:
+                break
+            offset += 5000
+        out.sort(key=lambda c: (c.doc_id, int(c.metadata.get("index", 0)), c.id))
+        return out
+
+    def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """The `n` nearest chunks as (id, cosine similarity), best first."""
+        col = self._get_collection(create=False)
+        if col is None or n <= 0:
+            return []
+        n = min(n, col.count())
+        if n == 0:
+            return []
+        res = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n, include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What gets embedded: the article title gives a short chunk the topic it lacks on its own."""
+    title = str(chunk.metadata.get("title", ""))
+    return f"{title}\n{chunk.text}" if title else chunk.text
+
+
+def _clean_metadata(meta: dict[str, Any]) -> dict[str, str | int | float | bool]:
+    return {k: v for k, v in meta.items() if isinstance(v, str | int | float | bool)}
