@@ -67,9 +67,9 @@ def chunk_article(
         while j < len(units) and (j == i or total + sizes[j] <= max_tokens):
             total += sizes[j]
             j += 1
-            if j < len(units) and _paragraph_break(article.body, units[j - 1], units[j]):
-                if total >= max_tokens // 2:
-                    break
+            paragraph_ends = j < len(units) and _paragraph_break(article.body, units[j - 1], units[j])
+            if paragraph_ends and total >= max_tokens // 2:
+                break
         chunks.append(_make_chunk(article, units[i].start, units[j - 1].end, count_tokens, len(chunks)))
         if j >= len(units):
             break

@@ -115,7 +115,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def load_history(path: Path):
     """Read a chat history file: a JSON list of {"role": "user"|"assistant", "content": str}."""
-    from assistant.condense import Message
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -149,7 +149,7 @@ def _with_marker(sentence: str, n: int) -> str:
     """Put `[n]` before the sentence's final punctuation: `… khai mạc [1].`"""
     m = re.search(r"[.!?…]+[\"”’»)]*$", sentence)
     if m:
-        return f"{sentence[: m.start()].rstrip()} [{n}]{sentence[m.start():]}"
+        return f"{sentence[: m.start()].rstrip()} [{n}]{sentence[m.start() :]}"
     return f"{sentence} [{n}]."
 
 

@@ -38,9 +38,9 @@ class CorpusStats:
 class Assistant:
     """Index the corpus and answer questions about it, with citations."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embedder: E5Embeddings | None = None) -> None:
         self.settings = settings
-        self.embedder = E5Embeddings(batch_size=settings.embedding_batch_size)
+        self.embedder = embedder or E5Embeddings(batch_size=settings.embedding_batch_size)
         self.store = ChunkStore(
             fingerprint=self.fingerprint(settings),
             persist_dir=settings.persist_dir,

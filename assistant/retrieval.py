@@ -22,7 +22,7 @@ import numpy as np
 
 from assistant.embeddings import E5Embeddings
 from assistant.store import ChunkStore, StoredChunk
-from assistant.text import is_english, overlap_ratio, search_terms, term_coverage
+from assistant.text import has_diacritics, is_english, overlap_ratio, search_terms, term_coverage
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,18 @@ class AnswerabilityModel:
 
     min_dense: float = 0.8
     min_dense_en: float = 0.78
+    # e5 similarity drops for Vietnamese typed without diacritics; there, the folded BM25 terms
+    # are the better witness, so near-full key-term coverage also counts as on-topic.
+    min_coverage_folded: float = 0.75
 
     def answerable(self, features: dict[str, float]) -> bool:
-        floor = self.min_dense_en if features.get("english") else self.min_dense
-        return features["dense"] >= floor and not features.get("missing_numbers")
+        if features.get("missing_numbers"):
+            return False
+        if features.get("english"):
+            return features["dense"] >= self.min_dense_en
+        if features.get("folded") and features["coverage"] >= self.min_coverage_folded:
+            return True
+        return features["dense"] >= self.min_dense
 
 
 class Bm25Index:
@@ -236,4 +244,5 @@ class HybridRetriever:
             "coverage": cov.score,
             "missing_numbers": float(cov.missing_numbers),
             "english": float(is_english(query)),
+            "folded": float(not has_diacritics(query)),
         }

@@ -130,9 +130,7 @@ class ChunkStore:
         if stored != self.fingerprint:
             if not create:
                 return None
-            log.warning(
-                "Index was built with other settings (%s); rebuilding it with %s", stored, self.fingerprint
-            )
+            log.warning("Index was built with other settings (%s); rebuilding it with %s", stored, self.fingerprint)
             client.delete_collection(self.collection_name)
             self._collection = self._create(client)
             self._rebuilt = True

@@ -12,6 +12,7 @@ words for the terms that matter here (chuyển_đổi, Bộ_trưởng, Thủ_tư
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -69,9 +70,11 @@ def has_diacritics(text: str) -> bool:
 
 
 _EN_WORDS = frozenset(
-    "the a an of in on at to for from by with what who whom whose which when where why how is are was "
-    "were did does do many much and or did this that these those it its he she they their his her "
-    "be been has have had about during".split()
+    (
+        "the a an of in on at to for from by with what who whom whose which when where why how is are was "
+        "were did does do many much and or this that these those it its he she they their his her "
+        "be been has have had about during"
+    ).split()
 )
 
 
@@ -219,11 +222,14 @@ def term_coverage(question: str, text: str, weight=lambda _t: 1.0) -> Coverage:
     q = syllables(question, fold)
     content = [fold_diacritics(w) not in STOPWORDS for w in q]
     t = syllables(text, fold)
-    t_set, t_pairs = set(t), set(zip(t, t[1:], strict=False))
+    t_set, t_pairs = set(t), set(itertools.pairwise(t))
     uni = list(dict.fromkeys(w for w, c in zip(q, content, strict=True) if c))
     pairs = list(
         dict.fromkeys(
-            (a, b) for (a, ca), (b, cb) in zip(zip(q, content, strict=True), zip(q[1:], content[1:], strict=True), strict=False)
+            (a, b)
+            for (a, ca), (b, cb) in zip(
+                zip(q, content, strict=True), zip(q[1:], content[1:], strict=True), strict=False
+            )
             if ca and cb
         )
     )
@@ -256,9 +262,12 @@ def overlap_ratio(a: str, b: str) -> float:
 
 
 # What kind of answer a question wants, judged on its folded, lower-cased text.
-_ASKS_QUANTITY = re.compile(r"\b(bao nhieu|may nguoi|may nuoc|thu may|lan thu may|so luong|ty le|how many|how much|what percentage)\b")
+_ASKS_QUANTITY = re.compile(
+    r"\b(bao nhieu|may nguoi|may nuoc|thu may|lan thu may|so luong|ty le|how many|how much|what percentage)\b"
+)
 _ASKS_TIME = re.compile(
-    r"\b(khi nao|luc nao|bao gio|thoi gian nao|ngay nao|nam nao|thang nao|thoi diem nao|when|what year|what date|which day)\b"
+    r"\b(khi nao|luc nao|bao gio|thoi gian nao|ngay nao|nam nao|thang nao|thoi diem nao"
+    r"|when|what year|what date|which day)\b"
 )
 _ASKS_PERSON = re.compile(r"(^|\s)(ai|who|whom)\b")
 _DATE_LIKE = re.compile(r"\d{1,2}\s*[/.-]\s*\d{1,2}|\b\d{4}\b|(ngay|thang|nam)\s+\d")

@@ -64,9 +64,7 @@ def run_eval(
     kinds = sorted({r["kind"] for r in report.results})
     report.by_kind = {k: aggregate([r for r in report.results if r["kind"] == k]) for k in kinds}
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.json").write_text(
-        json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
-    )
+    (out_dir / "report.json").write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
     write_markdown(report.to_json(), out_dir / "report.md")
     return report
 

@@ -1,0 +1,54 @@
+"""Shared fixtures: a real index of a copy of the seeds in a temp dir, built once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from assistant.config import Settings
+from assistant.embeddings import E5Embeddings
+from assistant.pipeline import Assistant
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+def copy_seeds(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in SEEDS.glob("*.txt"):
+        shutil.copy(f, dest / f.name)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def embedder() -> E5Embeddings:
+    """One real e5 model for the session; its cache spares re-embedding the seeds in every test."""
+    return E5Embeddings()
+
+
+@pytest.fixture(scope="session")
+def indexed(tmp_path_factory, embedder) -> Assistant:
+    """An `Assistant` over a real Chroma index of the five seed articles (read-only for tests)."""
+    base = tmp_path_factory.mktemp("indexed")
+    settings = Settings(corpus_dir=copy_seeds(base / "seeds"), persist_dir=base / "vectorstore")
+    assistant = Assistant(settings, embedder=embedder)
+    assistant.index()
+    return assistant
+
+
+@pytest.fixture
+def fresh(tmp_path, embedder) -> Assistant:
+    """An `Assistant` on its own copy of the seeds and an empty store, for tests that change things."""
+    settings = Settings(corpus_dir=copy_seeds(tmp_path / "seeds"), persist_dir=tmp_path / "vectorstore")
+    return Assistant(settings, embedder=embedder)

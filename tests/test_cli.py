@@ -1,0 +1,110 @@
+"""The `assistant` command as a user runs it: a real process, real index, exit codes and messages."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import copy_seeds
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    base = tmp_path_factory.mktemp("cli")
+    return os.environ | {
+        "ASSISTANT_CORPUS_DIR": str(copy_seeds(base / "seeds")),
+        "ASSISTANT_PERSIST_DIR": str(base / "vectorstore"),
+    }
+
+
+def run(env, *args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args], env=env, capture_output=True, text=True, timeout=300, cwd=cwd
+    )
+
+
+def test_index_then_ask_json(env):
+    first = run(env, "index")
+    assert first.returncode == 0, first.stderr
+    assert "added" in first.stdout and "unchanged 0" in first.stdout
+    again = run(env, "index")
+    assert "added 0, updated 0, removed 0" in again.stdout
+
+    out = run(env, "ask", "Ai là Tổng Giám đốc Tập đoàn Viettel?", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["citations"][0]["doc_id"] == "003_b67893258f750185"
+    assert "Lê Đăng Dũng" in data["answer"] and data["refused"] is False
+    assert data["backend"] == "extractive" and data["timings"]["total_ms"] > 0
+
+
+def test_ask_with_history_file(env, tmp_path):
+    history = tmp_path / "h.json"
+    history.write_text(
+        json.dumps(
+            [
+                {"role": "user", "content": "Ai là Tổng Giám đốc Tập đoàn Viettel?"},
+                {"role": "assistant", "content": "Ông Lê Đăng Dũng."},
+            ],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    out = run(env, "ask", "Ông ấy nói Viettel hỗ trợ ngành giáo dục thế nào?", "--history", str(history), "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["retrieved"][0]["doc_id"] == "003_b67893258f750185"
+
+
+@pytest.mark.parametrize(
+    ("args", "history", "message"),
+    [
+        (["ask", "   "], None, "empty"),
+        (["ask", "Ai?", "--history", "{h}"], "{not json", "not valid UTF-8 JSON"),
+        (["ask", "Ai?", "--history", "{h}"], '{"role": "user"}', "expected a JSON list"),
+        (["ask", "Ai?", "--history", "{h}"], '[{"role": "system", "content": "x"}]', "role"),
+        (["ask", "Ai?", "--history", "/nonexistent/h.json"], None, "Cannot read history file"),
+        (["eval", "--questions", "/nonexistent/q.jsonl"], None, "Cannot read question file"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(env, tmp_path, args, history, message):
+    h = tmp_path / "h.json"
+    if history is not None:
+        h.write_text(history, encoding="utf-8")
+    out = run(env, *[a.replace("{h}", str(h)) for a in args])
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr
+    assert out.stderr.strip().count("\n") == 0
+
+
+def test_empty_corpus_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    env = os.environ | {"ASSISTANT_CORPUS_DIR": str(tmp_path / "empty"), "ASSISTANT_PERSIST_DIR": str(tmp_path / "vs")}
+    out = run(env, "index")
+    assert out.returncode == 2 and "No readable" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_eval_writes_report(env, tmp_path):
+    q = tmp_path / "q.jsonl"
+    q.write_text(
+        json.dumps(
+            {
+                "id": "x",
+                "question": "Có bao nhiêu đại biểu tham dự khai mạc VIDW2022?",
+                "history": [],
+                "answerable": True,
+                "must_include": [["350"]],
+                "sources": ["002_f8a9d01e470f1569"],
+                "reference": "",
+                "kind": "numeric",
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    out = run(env, "eval", "--questions", str(q), "--out", str(tmp_path / "r"))
+    assert out.returncode == 0, out.stderr
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert report["aggregates"]["key_facts"] == 1.0 and report["aggregates"]["recall@5"] == 1.0
+    assert "| all |" in out.stdout

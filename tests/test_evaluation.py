@@ -1,0 +1,80 @@
+import json
+
+import pytest
+
+from assistant.errors import InvalidInputFileError
+from assistant.evaluation.dataset import load_questions
+from assistant.evaluation.metrics import doc_ranking, key_facts_present, mrr_at_k, recall_at_k
+from assistant.evaluation.runner import run_eval
+
+
+def test_recall_and_mrr_on_known_cases():
+    ranking = doc_ranking([("a",), ("b", "c"), ("a",), ("d",)])
+    assert ranking == ["a", "b", "c", "d"]
+    assert recall_at_k(ranking, ["c"], 1) == 0.0
+    assert recall_at_k(ranking, ["c"], 3) == 1.0
+    assert recall_at_k(ranking, ["a", "d"], 3) == 0.5
+    assert mrr_at_k(ranking, ["c"]) == pytest.approx(1 / 3)
+    assert mrr_at_k(ranking, ["z"]) == 0.0
+
+
+def test_key_fact_rule():
+    groups = [["160.000", "160000"], ["triển lãm"]]
+    assert key_facts_present("Có 160.000 người đến thăm Triển lãm số [1].", groups)
+    assert not key_facts_present("Có 160.000 người.", groups)
+    assert key_facts_present("chung sống hòa bình", [["chung sống hoà bình"]])  # tone-mark spelling
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json}\n", "not valid JSON"),
+        ('{"id": "x"}\n', "'question'"),
+        ('{"id": "x", "question": "q", "must_include": "abc"}\n', "must_include"),
+        ('{"id": "x", "question": "q"}\n{"id": "x", "question": "r"}\n', "duplicate id"),
+        ('{"id": "x", "question": "q", "history": [{"role": "bot", "content": "hi"}]}\n', "role"),
+        ("", "no questions"),
+    ],
+)
+def test_malformed_question_files_name_the_problem(tmp_path, content, message):
+    path = tmp_path / "q.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InvalidInputFileError, match=message):
+        load_questions(path)
+
+
+def test_eval_run_writes_reports(indexed, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {
+            "id": "a",
+            "question": "Ai là Tổng Giám đốc Tập đoàn Viettel?",
+            "history": [],
+            "answerable": True,
+            "must_include": [["Lê Đăng Dũng"]],
+            "sources": ["003_b67893258f750185"],
+            "reference": "",
+            "kind": "person",
+        },
+        {
+            "id": "b",
+            "question": "Ai là Tổng thư ký ITU năm 2024?",
+            "history": [],
+            "answerable": False,
+            "must_include": [],
+            "sources": [],
+            "reference": "",
+            "kind": "unanswerable",
+        },
+    ]
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    report = run_eval(indexed, questions, tmp_path / "out")
+    data = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    per_q = {q["id"]: q for q in data["questions"]}
+    assert per_q["a"]["key_facts"] == 1.0 and per_q["a"]["recall@1"] == 1.0
+    assert per_q["a"]["citations"][0] == "003_b67893258f750185"
+    assert per_q["b"]["refused"] and per_q["b"]["refusal_correct"] == 1.0
+    assert data["aggregates"]["refusal_accuracy"] == 1.0
+    assert set(per_q["a"]) >= {"id", "answer", "refused", "citations", "retrieved"}
+    assert "| all |" in report.summary_table()
+    assert (tmp_path / "out" / "report.md").read_text(encoding="utf-8").startswith("# Evaluation report")

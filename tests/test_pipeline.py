@@ -1,0 +1,88 @@
+import pytest
+
+from assistant.citations import parse_markers
+from assistant.condense import Message, is_follow_up, standalone_query
+from assistant.errors import InvalidQuestionError
+
+
+def test_answer_cites_the_right_article(indexed):
+    answer = indexed.ask("Ai là Tổng Giám đốc Tập đoàn Viettel?")
+    assert not answer.refused
+    assert "Lê Đăng Dũng" in answer.text
+    assert answer.citations and answer.citations[0].doc_id == "003_b67893258f750185"
+    assert parse_markers(answer.text) == [c.n for c in answer.citations]
+    for c in answer.citations:
+        assert c.quote and c.quote in c.text  # the quoted sentence is really in the passage
+
+
+def test_extractive_answers_are_deterministic(indexed):
+    q = "Có bao nhiêu đại biểu tham dự lễ khai mạc VIDW2022?"
+    assert indexed.ask(q).text == indexed.ask(q).text
+
+
+def test_number_question_gets_the_number(indexed):
+    answer = indexed.ask("Chỉ trong 3 ngày có bao nhiêu người đến thăm triển lãm số?")
+    assert "160.000" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Ai là Tổng thư ký ITU năm 2024?",
+        "Công thức nấu phở bò ngon nhất là gì?",
+        "Doanh thu năm 2021 của Viettel là bao nhiêu?",
+    ],
+)
+def test_unanswerable_questions_are_refused_without_citations(indexed, question):
+    answer = indexed.ask(question)
+    assert answer.refused and answer.citations == []
+    assert answer.text == "Tôi không tìm thấy thông tin này trong các bài viết."
+
+
+def test_english_refusal_is_in_english(indexed):
+    answer = indexed.ask("What is the best recipe for beef noodle soup?")
+    assert answer.refused and answer.text == "I could not find this information in the articles."
+
+
+def test_follow_up_uses_the_history(indexed):
+    history = [
+        Message("user", "Ai là Tổng Giám đốc Tập đoàn Viettel được nhắc tới?"),
+        Message("assistant", "Ông Lê Đăng Dũng [1]."),
+    ]
+    retrieval = indexed.retrieve("Ông ấy nói Viettel hỗ trợ ngành giáo dục thế nào?", history)
+    assert "Viettel" in retrieval.query
+    assert retrieval.passages[0].doc_id == "003_b67893258f750185"
+
+
+def test_condense_leaves_standalone_questions_alone():
+    history = [Message("user", "Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?"), Message("assistant", "…")]
+    q = "Hội nghị Thế giới số ITU Digital World 2021 khai mạc vào ngày nào trong tháng 10?"
+    assert standalone_query(q, history) == q
+    assert is_follow_up("Nó diễn ra khi nào?")
+    assert "Tuần lễ Số" in standalone_query("Nó diễn ra khi nào?", history)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u200b"])
+def test_empty_questions_are_rejected(indexed, question):
+    with pytest.raises(InvalidQuestionError, match="empty"):
+        indexed.ask(question)
+
+
+def test_overlong_question_is_rejected(indexed):
+    with pytest.raises(InvalidQuestionError, match="limit"):
+        indexed.ask("chuyển đổi số " * 20_000)
+
+
+def test_decomposed_question_gets_the_same_answer(indexed):
+    import unicodedata
+
+    q = "Ai là Tổng Giám đốc Tập đoàn Viettel?"
+    assert indexed.ask(unicodedata.normalize("NFD", q)).text == indexed.ask(q).text
+
+
+def test_json_shape(indexed):
+    data = indexed.ask("Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?").to_json()
+    assert set(data) >= {"question", "answer", "refused", "citations", "retrieved", "backend", "timings"}
+    assert set(data["timings"]) == {"retrieve_ms", "generate_ms", "total_ms"}
+    assert set(data["citations"][0]) >= {"n", "doc_id", "chunk_id", "title", "text", "score"}
+    assert set(data["retrieved"][0]) >= {"doc_id", "chunk_id", "score"}

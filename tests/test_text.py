@@ -1,0 +1,132 @@
+import string
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assistant.text import (
+    answer_type,
+    fold_diacritics,
+    has_answer_of_type,
+    is_english,
+    normalize,
+    numbers_in,
+    overlap_ratio,
+    search_terms,
+    split_sentences,
+    term_coverage,
+)
+
+VIETNAMESE_LETTERS = "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
+vietnamese_text = st.text(alphabet=VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper() + " .,!?\n0123456789")
+
+
+class TestNormalize:
+    def test_tone_mark_placement_is_unified(self):
+        assert normalize("hòa bình") == normalize("hoà bình")
+        assert normalize("thúy") == normalize("thuý")
+        assert normalize("khỏe") == normalize("khoẻ")
+        assert normalize("HÒA") == normalize("HOÀ")
+
+    def test_words_where_the_tone_never_moves_are_unchanged(self):
+        for word in ["của", "mùa", "Hoàng", "hoạch", "quý", "toán", "người"]:
+            assert normalize(word) == word
+
+    def test_decomposed_input_becomes_nfc(self):
+        nfd = unicodedata.normalize("NFD", "Chuyển đổi số")
+        assert normalize(nfd) == "Chuyển đổi số"
+
+    def test_zero_width_and_control_characters_are_dropped(self):
+        assert normalize("chuyển\u200b đổi\x00 số") == "chuyển đổi số"
+
+    @given(st.text())
+    def test_idempotent(self, text):
+        once = normalize(text)
+        assert normalize(once) == once
+
+    @given(vietnamese_text)
+    def test_result_is_nfc(self, text):
+        out = normalize(text)
+        assert unicodedata.normalize("NFC", out) == out
+
+
+class TestFold:
+    def test_removes_marks_and_d_stroke(self):
+        assert fold_diacritics("Chuyển đổi số ĐẢNG") == "Chuyen doi so DANG"
+
+    @given(st.text(alphabet=string.printable))
+    def test_ascii_is_unchanged(self, text):
+        assert fold_diacritics(text) == text
+
+    @given(vietnamese_text)
+    def test_preserves_length_of_vietnamese(self, text):
+        text = normalize(text)
+        assert len(fold_diacritics(text)) == len(text)
+
+    @given(vietnamese_text)
+    def test_output_is_ascii_for_vietnamese(self, text):
+        assert fold_diacritics(normalize(text)).isascii()
+
+
+class TestSentences:
+    def test_dates_numbers_and_abbreviations_do_not_split(self):
+        text = 'Tối 12.10, Hội nghị khai mạc. Có 160.000 người. "Thật tuyệt!" Ông nói. TP. HCM dự.'
+        assert [s.text for s in split_sentences(text)] == [
+            "Tối 12.10, Hội nghị khai mạc.",
+            "Có 160.000 người.",
+            '"Thật tuyệt!"',
+            "Ông nói.",
+            "TP. HCM dự.",
+        ]
+
+    def test_line_breaks_end_sentences(self):
+        assert [s.text for s in split_sentences("Tiêu đề\nNội dung một. Hai.")] == ["Tiêu đề", "Nội dung một.", "Hai."]
+
+    @given(vietnamese_text)
+    def test_spans_point_into_the_text(self, text):
+        for span in split_sentences(text):
+            assert text[span.start : span.end] == span.text
+            assert span.text == span.text.strip() and span.text
+
+
+class TestTerms:
+    def test_query_without_diacritics_shares_terms_with_the_article(self):
+        with_marks = set(search_terms("Ngày Chuyển đổi số quốc gia"))
+        without = set(search_terms("Ngay chuyen doi so quoc gia"))
+        assert {"ngay", "chuyen", "doi", "so", "quoc", "gia"} <= with_marks & without
+        assert "chuyen_doi" in with_marks  # compounds from pyvi segmentation
+
+    def test_numbers(self):
+        assert numbers_in("160.000 người, 5G, 2D và 3D, năm 2021") == {"160000", "2021"}
+
+    def test_coverage_tells_a_neighbouring_topic_apart(self):
+        q = "Giá cước 5G của Viettel là bao nhiêu?"
+        assert term_coverage(q, "Giá cước 5G của Viettel là 100.000 đồng.").score == 1.0
+        assert term_coverage(q, "Hội nghị ASEAN về 5G cuộc họp.").score < 0.5
+        assert term_coverage("Hội nghị năm 2023?", "Hội nghị năm 2022").missing_numbers == 1
+
+    def test_overlap_ratio_detects_copies(self):
+        a = "Hội nghị ASEAN về 5G diễn ra ngay sau phiên toàn thể là sáng kiến của Việt Nam"
+        assert overlap_ratio(a, "Mở đầu. " + a + " Kết thúc.") == 1.0
+        assert overlap_ratio(a, "Một câu hoàn toàn khác về thời tiết ở Hà Nội hôm nay") == 0.0
+
+
+class TestQuestionKinds:
+    def test_answer_types(self):
+        assert answer_type("Có bao nhiêu đại biểu?") == "quantity"
+        assert answer_type("How many countries?") == "quantity"
+        assert answer_type("Hội nghị khai mạc khi nào?") == "time"
+        assert answer_type("Ngay chuyen doi so la ngay nao?") == "time"
+        assert answer_type("Ai là Tổng Giám đốc Viettel?") == "person"
+        assert answer_type("Chủ đề là gì?") == "other"
+
+    def test_has_answer_of_type(self):
+        assert has_answer_of_type("Bao nhiêu người?", "160.000 người đã đến")
+        assert not has_answer_of_type("Bao nhiêu gian hàng 3D?", "các gian hàng 2D và 3D")
+        assert has_answer_of_type("Ai là Tổng Giám đốc Viettel?", "ông Lê Đăng Dũng, Tổng Giám đốc Viettel")
+        assert not has_answer_of_type("Khi nào khai mạc?", "Hội nghị khai mạc trọng thể")
+
+    def test_english_detection(self):
+        assert is_english("How many countries did the delegates come from?")
+        assert not is_english("Ngay chuyen doi so quoc gia la ngay nao?")
+        assert not is_english("Ai là Tổng Giám đốc?")
