@@ -7,10 +7,13 @@ Every other module asks this one what an answer cites. Markers may come as `[1]`
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from assistant.retrieval import Passage
-from assistant.text import split_sentences
+from assistant.text import split_sentences, term_coverage
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
@@ -140,7 +143,78 @@ def cite(passages: list[Passage], numbers: list[int], quotes: dict[int, str] | N
 
 def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
     """Each sentence of an answer with the passage numbers it cites (markers may trail the period)."""
-    out = []
+    out: list[tuple[str, list[int]]] = []
     for span in split_sentences(text):
+        lead = re.match(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\])+", span.text)
+        if lead and out:  # "… khai mạc. [1] Câu sau" : the marker belongs to the sentence before
+            prev, _ = out[-1]
+            merged = f"{prev} {lead.group().strip()}"
+            out[-1] = (merged, parse_markers(merged))
+            rest = span.text[lead.end() :].strip()
+            if rest:
+                out.append((rest, parse_markers(rest)))
+            continue
         out.append((span.text, parse_markers(span.text)))
     return out
+
+
+_MIN_FACT_WORDS = 4
+_ATTACH_MIN_COVERAGE = 0.5
+_SUPPORTED = 0.5
+
+
+def finalize(
+    question: str,
+    text: str,
+    passages: list[Passage],
+    backend: str,
+    similarity: Callable[[list[str], list[str]], np.ndarray] | None = None,
+    weight: Callable[[str], float] | None = None,
+) -> Answer:
+    """Turn a model's raw text into an `Answer`: valid markers only, missing ones repaired, support scored.
+
+    Small models often state a fact without a marker: such a sentence gets the passage that
+    supports it best (key-term coverage, plus embedding similarity when `similarity` is given)
+    if one covers it well enough; otherwise it stays unmarked and is flagged unsupported.
+    """
+    text = drop_invalid_markers(text.strip(), len(passages))
+    weight = weight or (lambda _t: 1.0)
+    support: list[SentenceSupport] = []
+    repaired: list[str] = []
+    sentences = answer_sentences(text)
+    bare = [s for s, cited in sentences if not cited and len(s.split()) >= _MIN_FACT_WORDS]
+    sims = similarity(bare, [p.text for p in passages]) if (similarity and bare and passages) else None
+    for sentence, cited in sentences:
+        if not cited and len(sentence.split()) >= _MIN_FACT_WORDS and passages:
+            row = sims[bare.index(sentence)] if sims is not None else np.zeros(len(passages))
+            scores = [
+                term_coverage(sentence, p.text, weight).unigrams + 0.5 * float(row[i]) for i, p in enumerate(passages)
+            ]
+            best = int(np.argmax(scores))
+            if term_coverage(sentence, passages[best].text, weight).unigrams >= _ATTACH_MIN_COVERAGE:
+                cited = [best + 1]
+                sentence = append_marker(sentence, best + 1)
+        score = (
+            term_coverage(sentence, "\n".join(passages[n - 1].text for n in cited), weight).unigrams if cited else 0.0
+        )
+        support.append(SentenceSupport(strip_markers(sentence), tuple(cited), round(score, 3), score >= _SUPPORTED))
+        repaired.append(sentence)
+    final = " ".join(repaired)
+    numbers = parse_markers(final)
+    return Answer(
+        question=question,
+        text=final,
+        citations=cite(passages, numbers),
+        refused=False,
+        backend=backend,
+        retrieved=passages,
+        support=support,
+    )
+
+
+def append_marker(sentence: str, n: int) -> str:
+    """Put `[n]` before the sentence's final punctuation: `… khai mạc [1].`"""
+    m = re.search(r"[.!?…]+[\"”’»)]*$", sentence)
+    if m:
+        return f"{sentence[: m.start()].rstrip()} [{n}]{sentence[m.start() :]}"
+    return f"{sentence} [{n}]."

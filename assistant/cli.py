@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--history", type=Path, help='JSON list of {"role","content"} messages')
     p_ask.add_argument("--json", action="store_true", help="print one JSON object")
     p_ask.add_argument("--top-k", type=int, default=None)
+    p_ask.add_argument("--backend", default=None, help="local, openai or extractive (default: ASSISTANT_LLM)")
 
     p_eval = sub.add_parser("eval", help="evaluate on a JSONL question file")
     p_eval.add_argument("--questions", type=Path, required=True)
@@ -87,11 +88,22 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     history = load_history(args.history) if args.history else []
     assistant = _assistant()
-    answer = assistant.ask(args.question, history=history, top_k=args.top_k)
+    stream = assistant.stream(args.question, history=history, top_k=args.top_k, backend=args.backend)
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        for _ in stream:
+            pass
+        assert stream.answer is not None
+        print(json.dumps(stream.answer.to_json(), ensure_ascii=False, indent=2))
         return 0
-    print(answer.text)
+    streamed = []
+    for token in stream:  # tokens appear as the model writes them
+        streamed.append(token)
+        print(token, end="", flush=True)
+    answer = stream.answer
+    assert answer is not None
+    if answer.text != "".join(streamed):  # citations repaired, refusal or fallback: show the final text
+        print("\n\n" + answer.text if streamed else answer.text, end="")
+    print()
     if answer.notice:
         print(f"\n({answer.notice})")
     if answer.citations:

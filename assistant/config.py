@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Backend = Literal["local", "openai", "transformers", "extractive"]
+Backend = Literal["auto", "local", "openai", "extractive"]
 
 
 class Settings(BaseSettings):
@@ -53,13 +53,21 @@ class Settings(BaseSettings):
     min_dense_similarity_en: float = 0.806
 
     # Answering
-    llm: Backend = "extractive"
+    # auto: local when llama-cpp-python and the model packages are installed, else extractive
+    llm: Backend = "auto"
     llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
     llm_model_path: Path | None = None
     openai_base_url: str | None = None
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ASSISTANT_OPENAI_API_KEY")
     )
+    llm_n_ctx: int = 4096
+    llm_threads: int = 2
+    llm_max_tokens: int = 200
+    llm_timeout_s: float = 60.0
+    model_cache_dir: Path = Path.home() / ".cache" / "tro-ly-chuyen-doi-so"
+    # Context budget for the numbered passages (tokens of the model's tokenizer, cl100k for APIs)
+    context_tokens: int = 1200
     extractive_max_sentences: int = 2
     # The extractive answer is refused when its quoted passages cover less than this share of the
     # question's key terms (calibrated with benchmarks/calibrate_refusal.py on eval/questions.jsonl).

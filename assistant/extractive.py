@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from assistant.citations import Answer, SentenceSupport, cite
+from assistant.citations import Answer, SentenceSupport, append_marker, cite
 from assistant.embeddings import E5Embeddings
 from assistant.prompts import load_prompt, refusal_text
 from assistant.retrieval import Passage, Retrieval
@@ -81,7 +81,7 @@ class ExtractiveAnswerer:
             answer.features = {"coverage": coverage}
             return answer
         chosen.sort(key=lambda c: (c.n, c.span.start))
-        parts = [_with_marker(c.text, c.n) for c in chosen]
+        parts = [append_marker(c.text, c.n) for c in chosen]
         preamble = load_prompt("extractive_preamble_en") + " " if english else ""
         numbers = list(dict.fromkeys(c.n for c in chosen))
         quotes = {n: " ".join(c.text for c in chosen if c.n == n) for n in numbers}

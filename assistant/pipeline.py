@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.chunking import Chunk, chunk_corpus, tiktoken_counter
@@ -17,8 +18,10 @@ from assistant.condense import Message, standalone_query
 from assistant.config import Settings
 from assistant.corpus import Article, find_repeated_passages, load_corpus
 from assistant.embeddings import E5Embeddings
-from assistant.errors import EmptyCorpusError, InvalidQuestionError
+from assistant.errors import BackendUnavailableError, EmptyCorpusError, InvalidQuestionError
 from assistant.extractive import ExtractiveAnswerer
+from assistant.generation import AnswerStream, LLMAnswerer
+from assistant.llm import local_backend_installed, local_chat, openai_chat
 from assistant.retrieval import AnswerabilityModel, HybridRetriever, Retrieval
 from assistant.store import ChunkStore, IndexReport
 from assistant.text import is_english, normalize
@@ -64,7 +67,8 @@ class Assistant:
             max_sentences=settings.extractive_max_sentences,
             min_coverage=settings.extractive_min_coverage,
         )
-        self._index_lock = threading.Lock()
+        self._index_lock = threading.RLock()
+        self._answerers: dict[str, LLMAnswerer] = {}
 
     @staticmethod
     def fingerprint(settings: Settings) -> dict[str, str]:
@@ -119,33 +123,101 @@ class Assistant:
         query = standalone_query(question, history or [])
         return self.retriever.retrieve(query, k or self.settings.top_k, english=is_english(question))
 
+    def resolve_backend(self, backend: str | None = None) -> str:
+        """The backend a request will use: explicit, else ASSISTANT_LLM, `auto` meaning local if installed."""
+        name = backend or self.settings.llm
+        if name == "auto":
+            name = "local" if local_backend_installed() else "extractive"
+        if name not in ("local", "openai", "extractive"):
+            raise BackendUnavailableError(f"Unknown backend {name!r}; use local, openai or extractive")
+        return name
+
+    def answerer(self, backend: str) -> LLMAnswerer:
+        """The LLM answerer for `backend`, built once (the local model loads once per process)."""
+        with self._index_lock:
+            if backend not in self._answerers:
+                if backend == "local":
+                    chat = local_chat(self.settings)
+                    chat.warm_up()
+                    counter = chat.count_tokens
+                else:
+                    chat = openai_chat(self.settings)
+                    counter = tiktoken_counter(self.settings.tokenizer)
+                self._answerers[backend] = LLMAnswerer(
+                    chat, backend, counter, self.settings.context_tokens, similarity=self._similarity
+                )
+            return self._answerers[backend]
+
+    def _similarity(self, sentences: list[str], passages: list[str]):
+        return self.embedder.embed_passages(sentences) @ self.embedder.embed_passages(passages).T
+
+    def stream(
+        self,
+        question: str,
+        history: list[Message] | None = None,
+        top_k: int | None = None,
+        depth: int | None = None,
+        backend: str | None = None,
+    ) -> AnswerStream:
+        """Answer as a stream of text; the final `Answer` (citations, support) is ready when it ends.
+
+        `depth` retrieves more passages than the answer uses, so the evaluation can measure
+        recall@5 and MRR@10 on the same ranking; the answer itself still sees `top_k`.
+        """
+        question = self.validate_question(question)
+        history = history or []
+        top_k = top_k or self.settings.top_k
+        name = self.resolve_backend(backend)
+        t0 = time.perf_counter()
+        self.ensure_index()
+        retrieval = self.retrieve(question, history, max(top_k, depth or 0))
+        t1 = time.perf_counter()
+
+        def extractive() -> Answer:
+            return self.extractive.answer(question, retrieval, idf=self.retriever.idf, max_passages=top_k)
+
+        if name == "extractive" or not retrieval.answerable:
+            answer = extractive()
+            if name != "extractive":
+                answer.backend = name  # refused before any model call
+            inner = AnswerStream(iter([answer.text]), lambda _text, _err: answer)
+        else:
+            inner = self.answerer(name).stream(
+                question, retrieval, history, top_k, fallback=extractive, weight=self.retriever.idf
+            )
+
+        def timed() -> Iterator[str]:
+            first = None
+            for token in inner:
+                first = first or time.perf_counter()
+                yield token
+            t2 = time.perf_counter()
+            answer = inner.answer
+            assert answer is not None
+            answer.answerability = retrieval.answerability
+            answer.timings = {
+                "retrieve_ms": round((t1 - t0) * 1000, 1),
+                "first_token_ms": round(((first or t2) - t0) * 1000, 1),
+                "generate_ms": round((t2 - t1) * 1000, 1),
+                "total_ms": round((t2 - t0) * 1000, 1),
+            }
+
+        return AnswerStream(timed(), lambda _text, _err: inner.answer)
+
     def ask(
         self,
         question: str,
         history: list[Message] | None = None,
         top_k: int | None = None,
         depth: int | None = None,
+        backend: str | None = None,
     ) -> Answer:
-        """Answer `question` (after `history`) from the `top_k` best passages, with citations.
-
-        `depth` retrieves more passages than the answer uses, so the evaluation can measure
-        recall@5 and MRR@10 on the same ranking; the answer itself still sees `top_k`.
-        """
-        question = self.validate_question(question)
-        top_k = top_k or self.settings.top_k
-        t0 = time.perf_counter()
-        self.ensure_index()
-        retrieval = self.retrieve(question, history, max(top_k, depth or 0))
-        t1 = time.perf_counter()
-        answer = self.extractive.answer(question, retrieval, idf=self.retriever.idf, max_passages=top_k)
-        t2 = time.perf_counter()
-        answer.answerability = retrieval.answerability
-        answer.timings = {
-            "retrieve_ms": round((t1 - t0) * 1000, 1),
-            "generate_ms": round((t2 - t1) * 1000, 1),
-            "total_ms": round((t2 - t0) * 1000, 1),
-        }
-        return answer
+        """Answer `question` (after `history`) from the `top_k` best passages, with citations."""
+        stream = self.stream(question, history, top_k, depth, backend)
+        for _ in stream:
+            pass
+        assert stream.answer is not None
+        return stream.answer
 
     def validate_question(self, question: str) -> str:
         """NFC, trimmed, non-empty and not absurdly long; otherwise one clear error."""

@@ -41,7 +41,7 @@ def embedder() -> E5Embeddings:
 def indexed(tmp_path_factory, embedder) -> Assistant:
     """An `Assistant` over a real Chroma index of the five seed articles (read-only for tests)."""
     base = tmp_path_factory.mktemp("indexed")
-    settings = Settings(corpus_dir=copy_seeds(base / "seeds"), persist_dir=base / "vectorstore")
+    settings = Settings(corpus_dir=copy_seeds(base / "seeds"), persist_dir=base / "vectorstore", llm="extractive")
     assistant = Assistant(settings, embedder=embedder)
     assistant.index()
     return assistant
@@ -50,5 +50,7 @@ def indexed(tmp_path_factory, embedder) -> Assistant:
 @pytest.fixture
 def fresh(tmp_path, embedder) -> Assistant:
     """An `Assistant` on its own copy of the seeds and an empty store, for tests that change things."""
-    settings = Settings(corpus_dir=copy_seeds(tmp_path / "seeds"), persist_dir=tmp_path / "vectorstore")
+    settings = Settings(
+        corpus_dir=copy_seeds(tmp_path / "seeds"), persist_dir=tmp_path / "vectorstore", llm="extractive"
+    )
     return Assistant(settings, embedder=embedder)

@@ -27,3 +27,27 @@ def test_cite_maps_numbers_to_passages():
     passages = [Passage("c1", "d1", "một"), Passage("c2", "d2", "hai", also_in=("d3",))]
     cited = cite(passages, [2, 5])
     assert [(c.n, c.doc_id, c.also_in) for c in cited] == [(2, "d2", ("d3",))]
+
+
+def test_finalize_repairs_a_missing_marker_and_flags_an_invented_sentence():
+    from assistant.citations import finalize
+
+    passages = [
+        Passage("c1", "d1", "Hội nghị đã có 2380 đại biểu đến từ 159 quốc gia."),
+        Passage("c2", "d2", "Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel."),
+    ]
+    text = "Tổng Giám đốc Tập đoàn Viettel là ông Lê Đăng Dũng. Ông ấy thích chơi bóng đá vào cuối tuần [9]."
+    answer = finalize("Ai là Tổng Giám đốc Viettel?", text, passages, "test")
+    assert "Lê Đăng Dũng [2]." in answer.text and "[9]" not in answer.text
+    assert [c.doc_id for c in answer.citations] == ["d2"]
+    assert answer.support[0].supported and answer.support[0].cited == (2,)
+    assert not answer.support[1].supported and answer.support[1].cited == ()
+
+
+def test_marker_after_the_period_belongs_to_the_sentence_before():
+    from assistant.citations import answer_sentences
+
+    assert answer_sentences("Hội nghị khai mạc tối 12/10. [1] Có 350 đại biểu [2].") == [
+        ("Hội nghị khai mạc tối 12/10. [1]", [1]),
+        ("Có 350 đại biểu [2].", [2]),
+    ]

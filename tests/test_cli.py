@@ -16,6 +16,7 @@ def env(tmp_path_factory):
     return os.environ | {
         "ASSISTANT_CORPUS_DIR": str(copy_seeds(base / "seeds")),
         "ASSISTANT_PERSIST_DIR": str(base / "vectorstore"),
+        "ASSISTANT_LLM": "extractive",
     }
 
 

@@ -83,6 +83,6 @@ def test_decomposed_question_gets_the_same_answer(indexed):
 def test_json_shape(indexed):
     data = indexed.ask("Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?").to_json()
     assert set(data) >= {"question", "answer", "refused", "citations", "retrieved", "backend", "timings"}
-    assert set(data["timings"]) == {"retrieve_ms", "generate_ms", "total_ms"}
+    assert set(data["timings"]) >= {"retrieve_ms", "generate_ms", "total_ms", "first_token_ms"}
     assert set(data["citations"][0]) >= {"n", "doc_id", "chunk_id", "title", "text", "score"}
     assert set(data["retrieved"][0]) >= {"doc_id", "chunk_id", "score"}

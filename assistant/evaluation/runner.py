@@ -55,11 +55,11 @@ def run_eval(
 ) -> EvalReport:
     """Answer every question, score it, write report.json and report.md into `out_dir`."""
     questions = load_questions(questions_file)[:limit]
-    backend = backend or assistant.settings.llm
+    backend = assistant.resolve_backend(backend)
     assistant.ensure_index()
     report = EvalReport(backend=backend, questions_file=str(questions_file))
     for q in tqdm(questions, desc="Evaluating", unit="q", disable=len(questions) < 10):
-        report.results.append(score_question(assistant, q))
+        report.results.append(score_question(assistant, q, backend))
     report.aggregates = aggregate(report.results)
     kinds = sorted({r["kind"] for r in report.results})
     report.by_kind = {k: aggregate([r for r in report.results if r["kind"] == k]) for k in kinds}
@@ -69,8 +69,8 @@ def run_eval(
     return report
 
 
-def score_question(assistant: Assistant, q: EvalQuestion) -> dict:
-    answer = assistant.ask(q.question, history=q.history, top_k=None, depth=METRIC_DEPTH)
+def score_question(assistant: Assistant, q: EvalQuestion, backend: str) -> dict:
+    answer = assistant.ask(q.question, history=q.history, depth=METRIC_DEPTH, backend=backend)
     ranking = doc_ranking([p.doc_ids for p in answer.retrieved])
     result: dict = {
         "id": q.id,
@@ -84,6 +84,8 @@ def score_question(assistant: Assistant, q: EvalQuestion) -> dict:
         "gold_sources": q.sources,
         "answerability": round(answer.answerability, 4),
         "timings": answer.timings,
+        "backend": answer.backend,
+        "notice": answer.notice,
     }
     if q.answerable:
         result |= {

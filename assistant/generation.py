@@ -1,0 +1,133 @@
+"""Grounded generation with an LLM: numbered passages in, streamed answer out, citations checked.
+
+The prompt (prompts/system_*.md, user.md) states the citation rule, the refusal sentence and
+that passage text is data, not instructions. Passages are added best-first until the context
+budget (counted with the model's own tokenizer, or tiktoken cl100k for APIs) is used, so the
+prompt never overflows `n_ctx`. History enters as earlier turns, trimmed to the last exchanges.
+
+If the backend fails (connection refused, timeout, HTTP error, cut stream), the user still gets
+an answer: the extractive one, with a visible notice saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from assistant.citations import Answer, finalize
+from assistant.condense import Message
+from assistant.prompts import refusal_text, render_prompt
+from assistant.retrieval import Passage, Retrieval
+from assistant.text import fold_diacritics, is_english
+
+log = logging.getLogger(__name__)
+
+_HISTORY_MESSAGES = 4
+_HISTORY_CHARS = 600
+_REFUSAL_PATTERNS = re.compile(
+    r"khong tim thay thong tin|khong co thong tin|could not find|cannot find|no information|not mentioned"
+)
+
+
+class AnswerStream:
+    """Iterate to receive text as it is generated; `answer` is the final `Answer` once iteration ends."""
+
+    def __init__(self, tokens: Iterator[str], finish: Callable[[str, str], Answer]) -> None:
+        self._tokens = tokens
+        self._finish = finish
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        parts: list[str] = []
+        error = ""
+        try:
+            for token in self._tokens:
+                parts.append(token)
+                yield token
+        except Exception as exc:  # backend faults end in the fallback answer, never a traceback
+            log.warning("Answer backend failed: %s", type(exc).__name__)
+            error = _describe(exc)
+        self.answer = self._finish("".join(parts), error)
+
+
+def _describe(exc: Exception) -> str:
+    name = type(exc).__name__
+    if "Timeout" in name:
+        return "hết thời gian chờ"
+    if "Connection" in name:
+        return "không kết nối được"
+    return name
+
+
+class LLMAnswerer:
+    """Answers with a LangChain chat model from numbered passages."""
+
+    def __init__(
+        self,
+        chat: BaseChatModel,
+        name: str,
+        count_tokens: Callable[[str], int],
+        context_tokens: int = 1200,
+        similarity: Callable[[list[str], list[str]], object] | None = None,
+    ) -> None:
+        self.chat = chat
+        self.name = name
+        self.count_tokens = count_tokens
+        self.context_tokens = context_tokens
+        self.similarity = similarity
+
+    def messages(self, question: str, passages: list[Passage], history: list[Message]) -> list[BaseMessage]:
+        english = is_english(question)
+        system = render_prompt("system_en" if english else "system_vi", refusal=refusal_text(english))
+        blocks, used = [], 0
+        for n, p in enumerate(passages, start=1):
+            block = render_prompt("passage", n=n, title=p.title, date=p.date or "không rõ ngày", text=p.text)
+            cost = self.count_tokens(block)
+            if blocks and used + cost > self.context_tokens:
+                break
+            blocks.append(block)
+            used += cost
+        out: list[BaseMessage] = [SystemMessage(system)]
+        for m in history[-_HISTORY_MESSAGES:]:
+            content = m.content[:_HISTORY_CHARS]
+            out.append(HumanMessage(content) if m.role == "user" else AIMessage(content))
+        out.append(HumanMessage(render_prompt("user", passages="\n\n".join(blocks), question=question)))
+        return out
+
+    def stream(
+        self,
+        question: str,
+        retrieval: Retrieval,
+        history: list[Message],
+        max_passages: int,
+        fallback: Callable[[], Answer],
+        weight: Callable[[str], float] | None = None,
+    ) -> AnswerStream:
+        passages = retrieval.passages[:max_passages]
+        messages = self.messages(question, passages, history)
+
+        def tokens() -> Iterator[str]:
+            for chunk in self.chat.stream(messages):
+                if isinstance(chunk.content, str) and chunk.content:
+                    yield chunk.content
+
+        def finish(text: str, error: str) -> Answer:
+            if error:
+                answer = fallback()
+                answer.notice = render_prompt("fallback_notice_vi", reason=error)
+                return answer
+            return self._finalize(question, text, retrieval, passages, weight)
+
+        return AnswerStream(tokens(), finish)
+
+    def _finalize(self, question: str, text: str, retrieval: Retrieval, passages: list[Passage], weight) -> Answer:
+        english = is_english(question)
+        if not text.strip() or _REFUSAL_PATTERNS.search(fold_diacritics(text.lower())):
+            return Answer(question, refusal_text(english), [], True, self.name, retrieved=retrieval.passages)
+        answer = finalize(question, text, passages, self.name, self.similarity, weight)
+        answer.retrieved = retrieval.passages
+        return answer

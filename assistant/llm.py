@@ -1,0 +1,198 @@
+"""Chat backends behind LangChain's chat-model interface: `local` (llama.cpp) and `openai`.
+
+`local` runs a GGUF model in-process with llama-cpp-python. The prompt is rendered with our own
+ChatML template and sent through `create_completion`: the Jinja chat template embedded in the
+file comes from an unknown publisher and is never rendered. The model loads once per process and
+llama.cpp reuses the evaluated prefix (system prompt) between consecutive questions.
+
+`openai` is any OpenAI-compatible server (vLLM, llama.cpp server, Ollama, OpenAI) through
+langchain-openai, with a timeout and no silent retries so a dead server fails fast and the caller
+can fall back to the extractive answer. The API key is a SecretStr and never logged.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr
+
+from assistant.config import Settings
+from assistant.errors import BackendUnavailableError
+
+log = logging.getLogger(__name__)
+
+_ROLE = {"system": "system", "human": "user", "ai": "assistant"}
+END_OF_TURN = "<|im_end|>"
+
+
+def render_chatml(messages: list[BaseMessage]) -> str:
+    """Qwen's ChatML, written here rather than taken from the model file."""
+    parts = [f"<|im_start|>{_ROLE.get(m.type, 'user')}\n{m.content}{END_OF_TURN}\n" for m in messages]
+    return "".join(parts) + "<|im_start|>assistant\n"
+
+
+class LlamaCppChat(BaseChatModel):
+    """A GGUF model on the CPU via llama-cpp-python, greedy (temperature 0) and streaming."""
+
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int = 2
+    max_tokens: int = 256
+    _llm: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    def warm_up(self) -> None:
+        """Load the model now (idempotent); ~1 s and 1.2-1.9 GB RSS for the 1.5B file here."""
+        if self._llm is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise BackendUnavailableError(
+                    "The local backend needs llama-cpp-python: pip install -e '.[llm]' (compiles, ~5 min)",
+                    vi="Chưa cài llama-cpp-python cho mô hình cục bộ.",
+                ) from exc
+            # chat_format is ours (chatml); the file's own template is never rendered
+            self._llm = Llama(
+                model_path=self.model_path,
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                chat_format="chatml",
+                verbose=False,
+            )
+            log.info("Loaded %s", Path(self.model_path).name)
+
+    def count_tokens(self, text: str) -> int:
+        self.warm_up()
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        self.warm_up()
+        prompt = render_chatml(messages)
+        with self._lock:  # one llama.cpp context: one generation at a time
+            for part in self._llm.create_completion(
+                prompt,
+                max_tokens=kwargs.get("max_tokens", self.max_tokens),
+                temperature=0.0,
+                stop=[END_OF_TURN, *(stop or [])],
+                stream=True,
+            ):
+                text = part["choices"][0]["text"]
+                if text:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                    if run_manager:
+                        run_manager.on_llm_new_token(text, chunk=chunk)
+                    yield chunk
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        text = "".join(c.text for c in self._stream(messages, stop, run_manager, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+_LOCAL_MODELS: dict[str, LlamaCppChat] = {}
+_LOCAL_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    # llama-cpp-python frees its model in __del__ during interpreter shutdown, when the C bindings
+    # may already be gone ("'NoneType' object is not callable"); close them while they still exist.
+    for chat in _LOCAL_MODELS.values():
+        if chat._llm is not None:
+            chat._llm.close()
+            chat._llm = None
+
+
+def local_model_path(settings: Settings) -> Path:
+    """ASSISTANT_LLM_MODEL_PATH, else the packaged model assembled (once) into the cache."""
+    if settings.llm_model_path:
+        if not settings.llm_model_path.is_file():
+            raise BackendUnavailableError(f"ASSISTANT_LLM_MODEL_PATH {settings.llm_model_path} is not a file")
+        return settings.llm_model_path
+    from assistant.model_files import PACKAGED_MODELS, assemble_model_file
+
+    model = PACKAGED_MODELS.get(settings.llm_model)
+    if model is None:
+        raise BackendUnavailableError(
+            f"Unknown packaged model {settings.llm_model!r}; choose one of {sorted(PACKAGED_MODELS)} "
+            "or set ASSISTANT_LLM_MODEL_PATH to a GGUF file"
+        )
+    return assemble_model_file(model, settings.model_cache_dir)
+
+
+def local_chat(settings: Settings) -> LlamaCppChat:
+    """The process-wide local model for these settings (loaded once, shared by all requests)."""
+    path = str(local_model_path(settings))
+    with _LOCAL_LOCK:
+        if path not in _LOCAL_MODELS:
+            _LOCAL_MODELS[path] = LlamaCppChat(
+                model_path=path,
+                n_ctx=settings.llm_n_ctx,
+                n_threads=settings.llm_threads,
+                max_tokens=settings.llm_max_tokens,
+            )
+        return _LOCAL_MODELS[path]
+
+
+def openai_chat(settings: Settings) -> BaseChatModel:
+    """An OpenAI-compatible server; fails fast (timeout, no retries) so the caller can fall back."""
+    if not settings.openai_base_url and not settings.openai_api_key:
+        raise BackendUnavailableError(
+            "The openai backend needs ASSISTANT_OPENAI_BASE_URL (and OPENAI_API_KEY for hosted APIs)",
+            vi="Chưa cấu hình máy chủ mô hình (ASSISTANT_OPENAI_BASE_URL).",
+        )
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key or "not-needed",
+        model=settings.llm_model,
+        temperature=0.0,
+        max_tokens=settings.llm_max_tokens,
+        timeout=settings.llm_timeout_s,
+        max_retries=0,
+        streaming=True,
+    )
+
+
+def local_backend_installed() -> bool:
+    """llama-cpp-python importable and the packaged model's parts installed (or a model path set)."""
+    import importlib.util
+
+    from assistant.model_files import QWEN_1_5B
+
+    return bool(importlib.util.find_spec("llama_cpp")) and bool(importlib.util.find_spec(QWEN_1_5B.part_packages()[0]))
+
+
+def available_backends() -> dict[str, str]:
+    """Each backend and why it is or is not usable here (shown by the UI and `assistant backends`)."""
+    import importlib.util
+
+    out = {"extractive": "ok"}
+    out["local"] = "ok" if importlib.util.find_spec("llama_cpp") else "llama-cpp-python not installed"
+    out["openai"] = "ok" if importlib.util.find_spec("langchain_openai") else "langchain-openai not installed"
+    return out

@@ -1,0 +1,145 @@
+"""Real LLM backends: the packaged Qwen GGUF in-process, and llama.cpp's own OpenAI-compatible server.
+
+Marked slow: each loads a real model on the CPU. They run in CI (the test extra installs them).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from assistant.condense import Message
+from assistant.config import Settings
+from assistant.model_files import QWEN_0_5B, assemble_model_file
+from assistant.pipeline import Assistant
+
+pytestmark = pytest.mark.slow
+pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def local(indexed) -> Assistant:
+    settings = indexed.settings.model_copy(update={"llm": "local"})
+    return Assistant(settings, embedder=indexed.embedder)
+
+
+def test_local_model_answers_streamed_and_cited(local):
+    stream = local.stream("Ai là Tổng Giám đốc Tập đoàn Viettel?")
+    tokens = list(stream)
+    answer = stream.answer
+    assert len(tokens) > 3  # streamed token by token, not one block
+    assert answer.backend == "local" and not answer.refused
+    assert "Lê Đăng Dũng" in answer.text
+    assert answer.citations and answer.citations[0].doc_id == "003_b67893258f750185"
+    assert all(s.cited for s in answer.support if s.supported)
+
+
+def test_local_refuses_what_the_articles_do_not_say(local):
+    answer = local.ask("Ai là Tổng thư ký ITU năm 2024?")
+    assert answer.refused and answer.citations == []
+
+
+def test_local_follow_up(local):
+    history = [
+        Message("user", "Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?"),
+        Message("assistant", "Chủ đề là “Đối tác toàn cầu vì tương lai số bền vững” [1]."),
+    ]
+    answer = local.ask("Nó diễn ra từ ngày nào đến ngày nào?", history=history)
+    assert not answer.refused
+    assert "14/10" in answer.text or "14 tháng 10" in answer.text
+    assert {c.doc_id for c in answer.citations} & {"001_49942c841792d2c4", "002_f8a9d01e470f1569"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def llama_server(tmp_path):
+    """llama-cpp-python's OpenAI-compatible server with the packaged 0.5B model on a loopback port."""
+    model = assemble_model_file(QWEN_0_5B, Settings().model_cache_dir)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "2",
+            "--chat_format",
+            "chatml",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("llama_cpp.server did not start")
+    yield proc, f"http://127.0.0.1:{port}/v1"
+    proc.kill()
+    proc.wait()
+
+
+SECRET = "sk-test-PLANTED-SECRET-0123456789"
+
+
+def _api_assistant(indexed, base_url: str, timeout: float = 60.0) -> Assistant:
+    settings = indexed.settings.model_copy(
+        update={"llm": "openai", "openai_base_url": base_url, "openai_api_key": SECRET, "llm_timeout_s": timeout}
+    )
+    return Assistant(settings, embedder=indexed.embedder)
+
+
+def test_openai_compatible_server_round_trip(indexed, llama_server, caplog):
+    _, url = llama_server
+    api = _api_assistant(indexed, url)
+    stream = api.stream("Có bao nhiêu đại biểu tham dự lễ khai mạc VIDW2022?")
+    tokens = list(stream)
+    answer = stream.answer
+    assert len(tokens) >= 2 and answer.backend == "openai" and not answer.notice
+    assert not answer.refused and "350" in answer.text
+    assert SECRET not in caplog.text and SECRET not in str(answer.to_json())
+
+
+def test_server_stopped_mid_question_falls_back_to_extractive(indexed, llama_server, caplog):
+    proc, url = llama_server
+    api = _api_assistant(indexed, url, timeout=20)
+    stream = api.stream("Tuần lễ Số Quốc tế Việt Nam 2022 tập trung thúc đẩy những ưu tiên nào?")
+    for i, _ in enumerate(stream):
+        if i == 0:
+            proc.kill()  # the server dies while it is answering
+    answer = stream.answer
+    assert answer.notice and "trích nguyên văn" in answer.notice
+    assert answer.backend == "extractive" and answer.citations
+    assert not answer.refused
+    assert SECRET not in caplog.text and SECRET not in answer.notice
+
+
+def test_refused_connection_falls_back(indexed):
+    api = _api_assistant(indexed, f"http://127.0.0.1:{_free_port()}/v1", timeout=5)
+    answer = api.ask("Có bao nhiêu đại biểu tham dự lễ khai mạc VIDW2022?")
+    assert answer.notice and "350" in answer.text
+    assert os.environ.get("OPENAI_API_KEY") != SECRET
