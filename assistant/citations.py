@@ -182,10 +182,12 @@ def finalize(
     support: list[SentenceSupport] = []
     repaired: list[str] = []
     sentences = answer_sentences(text)
-    bare = [s for s, cited in sentences if not cited and len(s.split()) >= _MIN_FACT_WORDS]
+    bare = [s for s, cited in sentences if not cited]
+    # a terse answer ("350.") is a fact too when a passage holds all of it
+    bare_short = {s for s in bare if len(s.split()) < _MIN_FACT_WORDS and _fully_in_some(s, passages, weight)}
     sims = similarity(bare, [p.text for p in passages]) if (similarity and bare and passages) else None
     for sentence, cited in sentences:
-        if not cited and len(sentence.split()) >= _MIN_FACT_WORDS and passages:
+        if not cited and passages and (len(sentence.split()) >= _MIN_FACT_WORDS or sentence in bare_short):
             row = sims[bare.index(sentence)] if sims is not None else np.zeros(len(passages))
             scores = [
                 term_coverage(sentence, p.text, weight).unigrams + 0.5 * float(row[i]) for i, p in enumerate(passages)
@@ -194,9 +196,12 @@ def finalize(
             if term_coverage(sentence, passages[best].text, weight).unigrams >= _ATTACH_MIN_COVERAGE:
                 cited = [best + 1]
                 sentence = append_marker(sentence, best + 1)
-        score = (
-            term_coverage(sentence, "\n".join(passages[n - 1].text for n in cited), weight).unigrams if cited else 0.0
-        )
+        score = 0.0
+        if cited:
+            # numbers the user's question already gave are not claims of the answer
+            evidence = "\n".join([question] + [passages[n - 1].text for n in cited])
+            cov = term_coverage(strip_markers(sentence), evidence, weight)
+            score = 0.0 if cov.missing_numbers else cov.unigrams  # an invented number is never supported
         support.append(SentenceSupport(strip_markers(sentence), tuple(cited), round(score, 3), score >= _SUPPORTED))
         repaired.append(sentence)
     final = " ".join(repaired)
@@ -210,6 +215,22 @@ def finalize(
         retrieved=passages,
         support=support,
     )
+
+
+def _fully_in_some(sentence: str, passages: list[Passage], weight: Callable[[str], float]) -> bool:
+    return any(
+        (c := term_coverage(sentence, p.text, weight)).unigrams == 1.0 and not c.missing_numbers for p in passages
+    )
+
+
+def backed_by_any(answer: Answer, passages: list[Passage], weight: Callable[[str], float] | None = None) -> bool:
+    """Is at least one answer sentence covered by the passages the model saw (cited or not)?"""
+    evidence = "\n".join([answer.question] + [p.text for p in passages])
+    for s in answer.support:
+        cov = term_coverage(s.sentence, evidence, weight or (lambda _t: 1.0))
+        if cov.unigrams >= _SUPPORTED and not cov.missing_numbers:
+            return True
+    return False
 
 
 def append_marker(sentence: str, n: int) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from assistant.citations import Answer, finalize
+from assistant.citations import Answer, backed_by_any, finalize
 from assistant.condense import Message
 from assistant.prompts import refusal_text, render_prompt
 from assistant.retrieval import Passage, Retrieval
@@ -130,4 +130,9 @@ class LLMAnswerer:
             return Answer(question, refusal_text(english), [], True, self.name, retrieved=retrieval.passages)
         answer = finalize(question, text, passages, self.name, self.similarity, weight)
         answer.retrieved = retrieval.passages
+        if answer.support and not backed_by_any(answer, passages, weight):
+            # nothing the model wrote is backed by a passage: say so instead of showing it
+            refused = Answer(question, refusal_text(english), [], True, self.name, retrieved=retrieval.passages)
+            refused.notice = "unsupported model answer withheld"
+            return refused
         return answer

@@ -199,6 +199,15 @@ def numbers_in(text: str) -> set[str]:
     return {re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
 
 
+def number_forms(text: str) -> set[str]:
+    """Every way a number in `text` may be quoted: `12.10` also counts as `12` and `10` (a date)."""
+    out = set()
+    for n in _NUMBER.findall(text):
+        out.add(re.sub(r"[.,]", "", n))
+        out.update(re.split(r"[.,]", n))
+    return out
+
+
 @dataclass(frozen=True)
 class Coverage:
     """How much of a question's meaning-bearing words (and word pairs) a text contains."""
@@ -237,7 +246,7 @@ def term_coverage(question: str, text: str, weight=lambda _t: 1.0) -> Coverage:
     w_pairs = [weight(fold_diacritics(a)) + weight(fold_diacritics(b)) for a, b in pairs]
     uni_cov = sum(w for u, w in zip(uni, w_uni, strict=True) if u in t_set) / sum(w_uni) if uni else 0.0
     pair_cov = sum(w for p, w in zip(pairs, w_pairs, strict=True) if p in t_pairs) / sum(w_pairs) if pairs else uni_cov
-    missing = len(numbers_in(question) - numbers_in(text))
+    missing = len(numbers_in(question) - number_forms(text))
     return Coverage(round(uni_cov, 4), round(pair_cov, 4), missing)
 
 
