@@ -186,13 +186,3 @@ def local_backend_installed() -> bool:
     from assistant.model_files import QWEN_1_5B
 
     return bool(importlib.util.find_spec("llama_cpp")) and bool(importlib.util.find_spec(QWEN_1_5B.part_packages()[0]))
-
-
-def available_backends() -> dict[str, str]:
-    """Each backend and why it is or is not usable here (shown by the UI and `assistant backends`)."""
-    import importlib.util
-
-    out = {"extractive": "ok"}
-    out["local"] = "ok" if importlib.util.find_spec("llama_cpp") else "llama-cpp-python not installed"
-    out["openai"] = "ok" if importlib.util.find_spec("langchain_openai") else "langchain-openai not installed"
-    return out
