@@ -145,14 +145,6 @@ class ExtractiveAnswerer:
         return chosen
 
 
-def _with_marker(sentence: str, n: int) -> str:
-    """Put `[n]` before the sentence's final punctuation: `… khai mạc [1].`"""
-    m = re.search(r"[.!?…]+[\"”’»)]*$", sentence)
-    if m:
-        return f"{sentence[: m.start()].rstrip()} [{n}]{sentence[m.start() :]}"
-    return f"{sentence} [{n}]."
-
-
 def refusal(question: str, backend: str, retrieved: list[Passage], english: bool) -> Answer:
     """The refusal answer: one sentence, no citations."""
     return Answer(
