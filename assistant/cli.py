@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--top-k", type=int, default=None)
     p_ask.add_argument("--backend", default=None, help="local, openai or extractive (default: ASSISTANT_LLM)")
 
+    p_serve = sub.add_parser("serve", help="start the Gradio chat app (same as python app.py)")
+    p_serve.add_argument("--port", type=int, default=None, help="default: ASSISTANT_PORT (7860)")
+
     p_eval = sub.add_parser("eval", help="evaluate on a JSONL question file")
     p_eval.add_argument("--questions", type=Path, required=True)
     p_eval.add_argument("--out", type=Path, default=Path("runs/eval"))
@@ -134,28 +137,20 @@ def load_history(path: Path):
         raise InvalidInputFileError(f"Cannot read history file {path}: {exc.strerror}") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInputFileError(f"History file {path} is not valid UTF-8 JSON: {exc}") from exc
+    from assistant.condense import parse_history
+
     return parse_history(data, str(path))
 
 
-def parse_history(data: object, where: str = "history"):
-    """Validate a decoded history list; each problem names the message it is in."""
-    from assistant.condense import Message
-    from assistant.text import normalize
+def cmd_serve(args: argparse.Namespace) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from assistant.ui import launch
 
-    if not isinstance(data, list):
-        raise InvalidInputFileError(f"{where}: expected a JSON list of messages, got {type(data).__name__}")
-    messages = []
-    for i, item in enumerate(data):
-        if not isinstance(item, dict) or not isinstance(item.get("content"), str):
-            raise InvalidInputFileError(f'{where}: message {i} needs a string "content"')
-        role = item.get("role")
-        if role not in ("user", "assistant"):
-            raise InvalidInputFileError(f'{where}: message {i} has role {role!r}; use "user" or "assistant"')
-        messages.append(Message(role, normalize(item["content"])))
-    return messages
+    launch(port=args.port)
+    return 0
 
 
-_COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}
+_COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.errors import InvalidInputFileError
 from assistant.text import fold_diacritics, normalize
 
 _MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
@@ -48,3 +49,21 @@ def standalone_query(question: str, history: list[Message]) -> str:
     last_answer = _MARKER.sub("", last_answer)[:_ANSWER_CHARS]
     parts = [p.strip() for p in (last_user, last_answer, question) if p.strip()]
     return "\n".join(parts)
+
+
+def parse_history(data: object, where: str = "history") -> list[Message]:
+    """Validate a decoded history list (CLI file, eval file, app API); each problem names its message."""
+    if not isinstance(data, list):
+        raise InvalidInputFileError(
+            f"{where}: expected a JSON list of messages, got {type(data).__name__}",
+            vi="Lịch sử hội thoại phải là một danh sách tin nhắn.",
+        )
+    messages = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict) or not isinstance(item.get("content"), str):
+            raise InvalidInputFileError(f'{where}: message {i} needs a string "content"')
+        role = item.get("role")
+        if role not in ("user", "assistant"):
+            raise InvalidInputFileError(f'{where}: message {i} has role {role!r}; use "user" or "assistant"')
+        messages.append(Message(role, normalize(item["content"])))
+    return messages

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     llm: Backend = "auto"
     llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
     llm_model_path: Path | None = None
+    # A GGUF on the Hugging Face hub for the local (llama.cpp) backend, e.g. in a Space where the
+    # hub is reachable: repo "Qwen/Qwen2.5-7B-Instruct-GGUF", file "qwen2.5-7b-instruct-q4_k_m.gguf"
+    llm_hub_repo: str | None = None
+    llm_hub_file: str | None = None
     openai_base_url: str | None = None
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ASSISTANT_OPENAI_API_KEY")
@@ -73,10 +77,16 @@ class Settings(BaseSettings):
     # question's key terms (calibrated with benchmarks/calibrate_refusal.py on eval/questions.jsonl).
     extractive_min_coverage: float = 0.6
     max_question_chars: int = 2000
+    # Articles added through the app: larger files are refused before anything is written
+    max_upload_bytes: int = 2_000_000
 
-    # App
+    # App (bound to 0.0.0.0 instead when running in a Hugging Face Space, where SPACE_ID is set)
     host: str = "127.0.0.1"
     port: int = 7860
+    space_id: str | None = Field(default=None, validation_alias=AliasChoices("SPACE_ID"))
+    # One CPU model instance answers one question at a time; more would only share the two cores.
+    ui_concurrency: int = 1
+    ui_max_queue: int = 64
 
 
 @lru_cache(maxsize=1)

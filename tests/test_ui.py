@@ -1,0 +1,170 @@
+"""What the app renders, and adding an article through it (real store, real embeddings)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assistant.citations import Answer, Citation, SentenceSupport
+from assistant.errors import InvalidInputFileError
+from assistant.ingest import check_upload, document_id, html_to_text
+from assistant.ui import inert, render_answer, render_user, supporting_span
+
+PASSAGE = "Hội nghị khai mạc sáng 12/10. Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel. Trời mưa."
+VIETTEL = Citation(1, "003_x", "c1", "Sứ mệnh khác biệt", PASSAGE, 0.03, date="12/10/2021", source="ictvietnam.vn")
+
+
+def _answer(text: str, support: list[SentenceSupport], citations=(VIETTEL,), refused=False) -> Answer:
+    return Answer("Ai?", text, list(citations), refused, "extractive", support=support)
+
+
+@given(st.text(max_size=200))
+def test_inert_text_has_no_markup_left(text):
+    out = inert(text)
+    assert not re.search(r"[<>\[\]()!`*_]", out.replace("<br>", ""))
+
+
+def test_script_image_and_markdown_in_a_question_are_shown_as_text():
+    out = render_user('<script>alert(1)</script> <img src=x onerror="alert(2)"> ![a](http://evil.example/x.png)')
+    assert "<script" not in out and "<img" not in out and "](" not in out
+    assert "&lt;script&gt;" in out
+
+
+def test_markers_become_links_to_the_sources_of_the_same_answer():
+    answer = _answer(
+        "Ông Lê Đăng Dũng là Tổng Giám đốc Viettel [1].",
+        [SentenceSupport("Ông Lê Đăng Dũng là Tổng Giám đốc Viettel.", (1,), 1.0, True)],
+    )
+    out = render_answer(answer, turn=3)
+    assert '<a class="cite" href="#nguon-3-1">[1]</a>' in out
+    assert '<details class="source" id="nguon-3-1">' in out
+    assert "12/10/2021" in out and "ictvietnam.vn" in out and "chua-kiem-chung" not in out
+    # the supporting sentence of the passage is highlighted, not the whole passage
+    assert "<mark>Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel.</mark>" in out
+
+
+def test_unsupported_sentences_are_marked_and_dead_markers_are_not_links():
+    answer = _answer(
+        "Ông Dũng là Tổng Giám đốc Viettel [1]. Viettel có 900 nghìn nhân viên [2].",
+        [
+            SentenceSupport("Ông Dũng là Tổng Giám đốc Viettel.", (1,), 0.9, True),
+            SentenceSupport("Viettel có 900 nghìn nhân viên.", (2,), 0.0, False),
+        ],
+    )
+    out = render_answer(answer, turn=1)
+    assert out.count('class="chua-kiem-chung" title="chưa được kiểm chứng"') == 1
+    assert 'href="#nguon-1-2"' not in out  # passage 2 is not among the citations
+
+
+def test_a_refusal_shows_no_sources_and_says_so():
+    answer = _answer("Tôi không tìm thấy thông tin này trong các bài viết.", [], citations=(), refused=True)
+    out = render_answer(answer, turn=1)
+    assert "<details" not in out and "Không có nguồn nào được trích dẫn" in out
+
+
+def test_model_output_with_html_is_escaped():
+    answer = _answer('<img src=x onerror="alert(1)"> [1].', [SentenceSupport("x", (1,), 1.0, True)])
+    out = render_answer(answer, turn=1)
+    assert "<img" not in out and "&lt;img" in out
+
+
+def test_supporting_span_prefers_the_quote():
+    quoted = Citation(**{**VIETTEL.__dict__, "quote": "Trời mưa."})
+    a, b = supporting_span(quoted, ["không liên quan"])
+    assert PASSAGE[a:b] == "Trời mưa."
+    assert supporting_span(VIETTEL, ["hoàn toàn khác chủ đề"]) is None
+
+
+# --- uploads -----------------------------------------------------------------------------------
+ARTICLE_HTML = """<html><head><title>Hà Nội ra mắt nền tảng số mới</title><style>p{color:red}</style></head>
+<body><nav>Trang chủ | Tin tức</nav><script>alert("x")</script>
+<h1>Hà Nội ra mắt nền tảng số mới</h1><p>Ngày 5/3/2023, Sở Thông tin và Truyền thông Hà Nội ra mắt nền tảng
+số dùng chung cho 30 quận huyện.</p><p>Nền tảng do Công ty Kỹ thuật Số Thăng Long phát triển.</p>
+<footer>Bản quyền</footer></body></html>"""
+
+
+def test_html_is_reduced_to_its_article_text():
+    text = html_to_text(ARTICLE_HTML)
+    assert "Sở Thông tin và Truyền thông Hà Nội" in text and "Thăng Long" in text
+    assert "alert" not in text and "color:red" not in text and "Trang chủ" not in text and "Bản quyền" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("a.pdf", b"%PDF-1.4", "không được hỗ trợ"),
+        ("a.txt", b"", "trống"),
+        ("a.txt", "Đà và nhà".encode("cp1258"), "UTF-8"),
+        ("a.txt", b"\x00\x01binary\x00", "không phải văn bản"),
+        ("a.txt", b"x" * 3_000_001, "quá lớn"),
+        ("a.txt", b"   \n\n  ", "nội dung"),
+        ("a.html", b"<html><script>only()</script></html>", "nội dung"),
+        ("....txt", b"Chuyen doi so la xu the tat yeu cua moi quoc gia tren the gioi hien nay.", "Tên tệp"),
+    ],
+)
+def test_bad_uploads_get_a_vietnamese_message(name, raw, message):
+    with pytest.raises(InvalidInputFileError) as info:
+        check_upload(name, raw, max_bytes=2_000_000)
+    assert message in info.value.vi
+
+
+def test_document_ids_are_safe_file_names():
+    assert document_id("../../etc/Bài viết mới (1).html") == "Bài_viết_mới_1"
+
+
+def test_adding_an_article_indexes_it_and_it_can_be_asked_about(fresh):
+    fresh.index()
+    before = fresh.store.count()
+    article, report = fresh.add_article("ha-noi.html", ARTICLE_HTML.encode())
+    assert article.id == "ha-noi" and report.added > 0 and report.unchanged == before
+    assert (fresh.settings.corpus_dir / "ha-noi.txt").is_file()
+    listed = {a.doc_id: a for a in fresh.indexed_articles()}
+    assert listed["ha-noi"].chunks == report.added and listed["ha-noi"].title == "Hà Nội ra mắt nền tảng số mới"
+    answer = fresh.ask("Nền tảng số dùng chung của Hà Nội do công ty nào phát triển?")
+    assert answer.citations and answer.citations[0].doc_id == "ha-noi"
+
+
+def test_a_bad_or_duplicate_upload_changes_nothing(fresh):
+    fresh.index()
+    files = sorted(p.name for p in fresh.settings.corpus_dir.iterdir())
+    count = fresh.store.count()
+    for name, raw, message in [
+        ("x.txt", "Đà và nhà".encode("cp1258"), "UTF-8"),
+        ("001_49942c841792d2c4.md", "Một bài viết khác về chuyển đổi số ở Việt Nam. ".encode() * 5, "Đã có"),
+    ]:
+        with pytest.raises(InvalidInputFileError) as info:
+            fresh.add_article(name, raw)
+        assert message in info.value.vi
+    assert sorted(p.name for p in fresh.settings.corpus_dir.iterdir()) == files
+    assert fresh.store.count() == count
+
+
+# --- deployment settings -------------------------------------------------------------------------
+def test_the_app_binds_all_interfaces_only_inside_a_space(monkeypatch):
+    from assistant.config import Settings
+    from assistant.ui import bind_host
+
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    assert bind_host(Settings()) == "127.0.0.1"
+    monkeypatch.setenv("SPACE_ID", "someone/tro-ly")
+    assert bind_host(Settings()) == "0.0.0.0"
+
+
+def test_a_hub_model_offline_is_a_clear_error_not_a_hang(monkeypatch, tmp_path):
+    from assistant.config import Settings
+    from assistant.errors import BackendUnavailableError
+    from assistant.llm import local_model_path
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings = Settings(llm_hub_repo="Qwen/Qwen2.5-7B-Instruct-GGUF", llm_hub_file="q.gguf", model_cache_dir=tmp_path)
+    with pytest.raises(BackendUnavailableError, match=r"Cannot get q\.gguf"):
+        local_model_path(settings)
+
+
+def test_unconfigured_backends_are_explained(indexed):
+    settings = indexed.settings.model_copy(update={"openai_base_url": None, "openai_api_key": None})
+    reasons = type(indexed)(settings, embedder=indexed.embedder).available_backends()
+    assert reasons["extractive"] == "" and "ASSISTANT_OPENAI_BASE_URL" in reasons["openai"]
