@@ -50,6 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--out", type=Path, default=Path("runs/eval"))
     p_eval.add_argument("--backend", default=None, help="answer backend (default: ASSISTANT_LLM)")
     p_eval.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    p_eval.add_argument("--judge", default="lexical", help="lexical (default, fast), local or api")
+    p_eval.add_argument("--kinds", default=None, help="comma-separated question kinds, e.g. english,follow-up")
+    p_eval.add_argument("--compare", action="append", default=[], choices=["naive"], help="also run a baseline")
+    p_eval.add_argument("--gate", type=Path, default=None, help="JSON thresholds; exit 3 when an aggregate misses")
+
+    p_judge = sub.add_parser("eval-judge", help="measure judges on (passage, claim, label) items")
+    p_judge.add_argument("--claims", type=Path, required=True)
+    p_judge.add_argument(
+        "--judge", action="append", default=None, help="lexical, local or api (repeatable; default: all usable)"
+    )
+    p_judge.add_argument("--out", type=Path, default=Path("runs/judge"))
     return parser
 
 
@@ -119,13 +130,73 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.evaluation.runner import run_eval
+    from assistant.evaluation.runner import check_gate, run_eval
 
+    gate = _read_json_object(args.gate) if args.gate else {}
     assistant = _assistant()
-    report = run_eval(assistant, args.questions, args.out, backend=args.backend, limit=args.limit)
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()] if args.kinds else None
+    report = run_eval(
+        assistant,
+        args.questions,
+        args.out,
+        backend=args.backend,
+        limit=args.limit,
+        judge=args.judge,
+        kinds=kinds,
+        compare=args.compare,
+    )
+    from assistant.evaluation.report import judge_line
+
     print(report.summary_table())
-    print(f"\nWrote {args.out / 'report.json'} and {args.out / 'report.md'}")
+    print(f"\n{judge_line(report.judge)}")
+    print(f"Wrote {args.out / 'report.json'}, {args.out / 'report.md'} and {args.out / 'chart.png'}")
+    failures = check_gate(report.aggregates, gate)
+    if failures:
+        print(f"Quality gate {args.gate} failed: " + "; ".join(failures), file=sys.stderr)
+        return 3
+    if gate:
+        print(f"Quality gate {args.gate}: passed ({len(gate)} thresholds)")
     return 0
+
+
+def cmd_eval_judge(args: argparse.Namespace) -> int:
+    from assistant.config import Settings
+    from assistant.embeddings import E5Embeddings
+    from assistant.evaluation.judge_eval import evaluate_judge, judge_table, load_claims, write_judge_report
+    from assistant.evaluation.judges import make_judge
+    from assistant.llm import local_backend_installed
+
+    settings = Settings()
+    items = load_claims(args.claims)
+    names = args.judge or [
+        name
+        for name, usable in (
+            ("lexical", True),
+            ("local", local_backend_installed(settings)),
+            ("api", bool(settings.openai_base_url)),
+        )
+        if usable
+    ]
+    embedder = E5Embeddings(batch_size=settings.embedding_batch_size)
+    results = {name: evaluate_judge(make_judge(name, settings, embedder), items) for name in names}
+    print(judge_table(results))
+    print(f"\nWrote {write_judge_report(results, args.claims, args.out)}")
+    return 0
+
+
+def _read_json_object(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInputFileError(f"Cannot read {path}: {exc.strerror}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInputFileError(f"{path} is not valid UTF-8 JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidInputFileError(f"{path} must be a JSON object of metric name → number")
+    bounds = {k: v for k, v in data.items() if not k.startswith("_")}  # "_comment" keys are notes
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in bounds.values()):
+        raise InvalidInputFileError(f"{path}: every threshold must be a number")
+    return {k: float(v) for k, v in bounds.items()}
 
 
 def load_history(path: Path):
@@ -150,7 +221,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
+_COMMANDS = {
+    "index": cmd_index,
+    "ask": cmd_ask,
+    "eval": cmd_eval,
+    "eval-judge": cmd_eval_judge,
+    "serve": cmd_serve,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Path.home() / ".cache" / "tro-ly-chuyen-doi-so"
     # Context budget for the numbered passages (tokens of the model's tokenizer, cl100k for APIs)
     context_tokens: int = 1200
+    # Sentences of each passage sent to the LLM (those matching the question best; 0 = whole passages).
+    # Prefill dominates the wait on a CPU: see benchmarks/generation.py for the trade-off.
+    llm_passage_sentences: int = 3
     extractive_max_sentences: int = 2
     # The extractive answer is refused when its quoted passages cover less than this share of the
     # question's key terms (calibrated with benchmarks/calibrate_refusal.py on eval/questions.jsonl).
@@ -79,6 +82,11 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     # Articles added through the app: larger files are refused before anything is written
     max_upload_bytes: int = 2_000_000
+
+    # Evaluation judges: decision thresholds fitted on eval/claims.jsonl (benchmarks/calibrate_judge.py)
+    judge_lexical_threshold: float = 0.6
+    judge_local_threshold: float = 0.6
+    judge_calibration: Path = Path("eval/judge_report.json")
 
     # App (bound to 0.0.0.0 instead when running in a Hugging Face Space, where SPACE_ID is set)
     host: str = "127.0.0.1"

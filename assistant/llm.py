@@ -15,10 +15,11 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
@@ -101,6 +102,36 @@ class LlamaCppChat(BaseChatModel):
                     if run_manager:
                         run_manager.on_llm_new_token(text, chunk=chunk)
                     yield chunk
+
+    def next_token_probabilities(self, messages: list[BaseMessage], candidates: Sequence[str]) -> dict[str, float]:
+        """P of each candidate as the reply's first token, normalised over the candidates.
+
+        Read from the logits of one decoding step (a logits processor sees them), so it needs
+        neither `logits_all=True` (which would triple the RAM) nor parsing free text.
+        """
+        self.warm_up()
+        ids = {}
+        for c in candidates:
+            tokens = self._llm.tokenize(c.encode("utf-8"), add_bos=False, special=False)
+            if len(tokens) != 1:
+                raise ValueError(f"{c!r} is {len(tokens)} tokens for this model; candidates must be single tokens")
+            ids[c] = tokens[0]
+        seen: list[np.ndarray] = []
+
+        def capture(_input_ids, scores):
+            seen.append(np.array([scores[i] for i in ids.values()], dtype=np.float64))
+            return scores
+
+        from llama_cpp import LogitsProcessorList
+
+        with self._lock:
+            self._llm.create_completion(
+                render_chatml(messages), max_tokens=1, temperature=0.0, logits_processor=LogitsProcessorList([capture])
+            )
+        logits = seen[0]
+        p = np.exp(logits - logits.max())
+        p /= p.sum()
+        return dict(zip(ids, (float(x) for x in p), strict=True))
 
     def _generate(
         self,

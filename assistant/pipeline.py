@@ -212,7 +212,12 @@ class Assistant:
                     chat = openai_chat(self.settings)
                     counter = tiktoken_counter(self.settings.tokenizer)
                 self._answerers[backend] = LLMAnswerer(
-                    chat, backend, counter, self.settings.context_tokens, similarity=self._similarity
+                    chat,
+                    backend,
+                    counter,
+                    self.settings.context_tokens,
+                    similarity=self._similarity,
+                    passage_sentences=self.settings.llm_passage_sentences,
                 )
             return self._answerers[backend]
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import copy_seeds
+from tests.conftest import ROOT, copy_seeds
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +109,77 @@ def test_eval_writes_report(env, tmp_path):
     report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
     assert report["aggregates"]["key_facts"] == 1.0 and report["aggregates"]["recall@5"] == 1.0
     assert "| all |" in out.stdout
+
+
+def test_eval_compares_with_the_naive_baseline_and_draws_a_chart(env, tmp_path):
+    out = run(
+        env,
+        "eval",
+        "--questions",
+        "eval/questions.jsonl",
+        "--kinds",
+        "unanswerable,person",
+        "--compare",
+        "naive",
+        "--out",
+        str(tmp_path / "r"),
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert {q["kind"] for q in report["questions"]} == {"unanswerable", "person"}
+    ours, naive = report["aggregates"], report["baseline"]["naive"]["aggregates"]
+    assert naive["refusal_accuracy"] == 0.0 < ours["refusal_accuracy"]  # the baseline never refuses
+    assert report["judge"]["name"] == "lexical" and report["judge"]["calibration_accuracy"] is not None
+    assert (tmp_path / "r" / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert "naive (baseline)" in md and "worst answers" in md and "Judge: **lexical**" in md
+
+
+def test_eval_judge_writes_accuracy_per_judge(env, tmp_path):
+    claims = tmp_path / "c.jsonl"
+    lines = (ROOT / "eval" / "claims.jsonl").read_text(encoding="utf-8").splitlines()[:12]
+    claims.write_text("\n".join(lines), encoding="utf-8")
+    out = run(env, "eval-judge", "--claims", str(claims), "--judge", "lexical", "--out", str(tmp_path / "j"))
+    assert out.returncode == 0, out.stderr
+    report = json.loads((tmp_path / "j" / "judge_report.json").read_text(encoding="utf-8"))
+    assert 0.0 <= report["lexical"]["accuracy"] <= 1.0 and report["lexical"]["n"] == 12
+    assert "| lexical | 12 |" in out.stdout and "Confusion matrix" in out.stdout
+
+
+def test_the_quality_gate_holds_on_the_project_questions(env, tmp_path):
+    """The CI gate: our own question set, extractive backend, lexical judge, thresholds in eval/gate.json."""
+    out = run(
+        env,
+        "eval",
+        "--questions",
+        "eval/questions.jsonl",
+        "--judge",
+        "lexical",
+        "--gate",
+        "eval/gate.json",
+        "--out",
+        str(tmp_path / "gate"),
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Quality gate eval/gate.json: passed" in out.stdout
+
+
+def test_a_missed_gate_exits_3_and_names_the_metric(env, tmp_path):
+    gate = tmp_path / "gate.json"
+    gate.write_text(json.dumps({"refusal_accuracy": 1.01}), encoding="utf-8")
+    out = run(
+        env,
+        "eval",
+        "--questions",
+        "eval/questions.jsonl",
+        "--kinds",
+        "unanswerable",
+        "--gate",
+        str(gate),
+        "--out",
+        str(tmp_path / "r"),
+        cwd=ROOT,
+    )
+    assert out.returncode == 3 and "refusal_accuracy" in out.stderr

@@ -143,3 +143,15 @@ def test_refused_connection_falls_back(indexed):
     assert answer.notice and "350" in answer.text
     assert "không kết nối được" in answer.notice and answer.backend == "extractive"
     assert SECRET not in answer.notice
+
+
+def test_local_judge_reads_yes_no_probabilities(local):
+    from assistant.evaluation.judges import local_judge
+
+    judge = local_judge(local.settings)
+    passage = "Ông Lê Đăng Dũng, Tổng Giám đốc Tập đoàn Viettel, đã trao đổi với các đại biểu về đại dịch COVID-19."
+    yes = judge.judge("Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel.", [passage])
+    no = judge.judge("Ông Lê Đăng Dũng đã từ chức Tổng Giám đốc để nghiên cứu về đại dịch.", [passage])
+    assert yes.reason.startswith("P(Yes)") and no.reason.startswith("P(Yes)")  # the model decided, not a rule
+    assert 0.0 <= no.score < yes.score <= 1.0
+    assert yes.supported and not no.supported

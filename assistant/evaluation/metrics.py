@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from assistant.text import normalize
 
@@ -41,3 +43,61 @@ def key_facts_present(answer: str, must_include: Sequence[Sequence[str]]) -> boo
 
 def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+# --- faithfulness, citations, correctness (judge-based) ----------------------------------------
+def faithfulness(verdicts: Sequence[bool]) -> float | None:
+    """RAGAS faithfulness: supported claims / all claims; None when the answer makes no claim."""
+    return sum(verdicts) / len(verdicts) if verdicts else None
+
+
+def citation_scores(
+    sentences: Sequence[tuple[str, Sequence[int]]],
+    passages: Sequence[str],
+    supports: Callable[[str, Sequence[str]], bool],
+) -> tuple[float | None, float | None]:
+    """ALCE citation recall and precision (Gao et al. 2023) of one answer.
+
+    Recall: share of sentences whose cited passages, together, support them (an uncited sentence
+    scores 0). Precision: share of citations that are relevant; a citation is irrelevant when it
+    does not support the sentence alone and the sentence stays supported without it. Citations of
+    a sentence that all its citations together do not support are counted as not precise.
+    Returns (None, None) for an answer with no sentences; precision is None without citations.
+    """
+    if not sentences:
+        return None, None
+    recalled, precise, total = 0, 0, 0
+    for sentence, cited in sentences:
+        cited = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
+        total += len(cited)
+        if not cited:
+            continue
+        joint = supports(sentence, [passages[n - 1] for n in cited])
+        recalled += joint
+        if not joint:
+            continue
+        for n in cited:
+            alone = len(cited) == 1 or supports(sentence, [passages[n - 1]])
+            if alone:
+                precise += 1
+                continue
+            rest = [passages[m - 1] for m in cited if m != n]
+            precise += not supports(sentence, rest)  # needed with the others
+    return recalled / len(sentences), (precise / total if total else None)
+
+
+def context_precision(ranking_relevance: Sequence[bool]) -> float:
+    """RAGAS context precision: mean of precision@k over the ranks k that hold a relevant passage."""
+    hits, total = 0, 0.0
+    for k, relevant in enumerate(ranking_relevance, start=1):
+        if relevant:
+            hits += 1
+            total += hits / k
+    return total / hits if hits else 0.0
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine similarity of two vectors (answer vs reference embeddings)."""
+    va, vb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    denom = float(np.linalg.norm(va) * np.linalg.norm(vb))
+    return float(va @ vb / denom) if denom else 0.0

@@ -1,4 +1,4 @@
-"""Human-readable reports: a summary table for the terminal and report.md."""
+"""Human-readable reports: a summary table for the terminal, report.md, and chart.png."""
 
 from __future__ import annotations
 
@@ -7,13 +7,27 @@ from pathlib import Path
 _COLUMNS = [
     ("n", "n"),
     ("recall@1", "R@1"),
-    ("recall@3", "R@3"),
     ("recall@5", "R@5"),
     ("mrr@10", "MRR@10"),
+    ("context_precision", "ctx prec"),
+    ("faithfulness", "faithful"),
+    ("citation_recall", "cite rec"),
+    ("citation_precision", "cite prec"),
     ("key_facts", "key facts"),
+    ("answer_similarity", "sim"),
     ("refusal_accuracy", "refusal acc"),
     ("false_refusal", "false refusal"),
 ]
+# What the chart shows for each group of questions
+_CHART_METRICS = [
+    ("recall@5", "R@5"),
+    ("faithfulness", "faithfulness"),
+    ("citation_recall", "citation recall"),
+    ("citation_precision", "citation precision"),
+    ("key_facts", "key facts"),
+    ("refusal_accuracy", "refusal acc"),
+]
+WORST = 10
 
 
 def _fmt(key: str, value: float | None) -> str:
@@ -22,42 +36,93 @@ def _fmt(key: str, value: float | None) -> str:
     return str(int(value)) if key == "n" else f"{value:.3f}"
 
 
-def summary_table(aggregates: dict[str, float], by_kind: dict[str, dict[str, float]]) -> str:
-    """A Markdown table: one row for everything, one per question kind."""
+def summary_table(rows: dict[str, dict[str, float]]) -> str:
+    """A Markdown table with one row per named set of aggregates."""
     header = "| set | " + " | ".join(label for _, label in _COLUMNS) + " |"
     rule = "|" + "---|" * (len(_COLUMNS) + 1)
-    rows = [header, rule]
-    for name, agg in [("all", aggregates), *sorted(by_kind.items())]:
-        rows.append(f"| {name} | " + " | ".join(_fmt(key, agg.get(key)) for key, _ in _COLUMNS) + " |")
-    return "\n".join(rows)
+    lines = [header, rule]
+    for name, agg in rows.items():
+        lines.append(f"| {name} | " + " | ".join(_fmt(key, agg.get(key)) for key, _ in _COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def _badness(r: dict) -> tuple:
+    """Sort key: the worst answers first (wrong refusal decision, then low faithfulness, missing facts)."""
+    wrong_decision = (r["answerable"] and r["refused"]) or (not r["answerable"] and not r["refused"])
+    faith = r.get("faithfulness")
+    return (
+        not wrong_decision,
+        1.0 if faith is None else faith,
+        r.get("key_facts", 1.0),
+        r.get("citation_recall") or 0.0,
+    )
+
+
+def judge_line(judge: dict) -> str:
+    accuracy = judge.get("calibration_accuracy")
+    calibrated = (
+        f"calibration accuracy {accuracy:.3f} on `{judge.get('calibrated_on')}`"
+        if accuracy is not None
+        else f"not calibrated (no entry in `{judge.get('calibrated_on')}`; run `assistant eval-judge`)"
+    )
+    return f"Judge: **{judge.get('name')}**, {calibrated}."
 
 
 def write_markdown(report: dict, path: Path) -> None:
-    """report.md: the summary table, then every question that missed a key fact or a refusal."""
+    """report.md: the summary table (ours, per kind, baselines), then the ten worst answers with their claims."""
+    rows = {"all": report["aggregates"], **dict(sorted(report["by_kind"].items()))}
+    for name, base in report.get("baseline", {}).items():
+        rows[f"{name} (baseline)"] = base["aggregates"]
     lines = [
         f"# Evaluation report ({report['backend']} backend)",
         "",
-        f"Questions: `{report['questions_file']}`",
+        f"Questions: `{report['questions_file']}`. {judge_line(report.get('judge', {}))}",
         "",
-        summary_table(report["aggregates"], report["by_kind"]),
+        summary_table(rows),
         "",
-        "## Misses",
+        f"## The {WORST} worst answers",
         "",
     ]
-    misses = [
-        r
-        for r in report["questions"]
-        if (r["answerable"] and (r["key_facts"] < 1 or r["recall@5"] < 1))
-        or (not r["answerable"] and r["refusal_correct"] < 1)
-    ]
-    if not misses:
-        lines.append("None.")
-    for r in misses:
+    for r in sorted(report["questions"], key=_badness)[:WORST]:
         lines += [
-            f"### {r['id']} ({r['kind']})",
+            f"### {r['id']} ({r['kind']}, {'answerable' if r['answerable'] else 'unanswerable'})",
             f"- Question: {r['question']}",
             f"- Answer: {r['answer']}",
             f"- Retrieved: {', '.join(r['retrieved'][:5])}; gold: {', '.join(r['gold_sources']) or '–'}",
-            "",
+            f"- Faithfulness {_fmt('', r.get('faithfulness'))}, citation recall {_fmt('', r.get('citation_recall'))}, "
+            f"precision {_fmt('', r.get('citation_precision'))}, key facts {_fmt('', r.get('key_facts'))}",
         ]
+        for c in r.get("claims", []):
+            mark = "✓" if c["supported"] else "✗"
+            lines.append(f"  - {mark} {c['claim']} ({c['reason']})")
+        lines.append("")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_chart(report: dict, path: Path) -> None:
+    """chart.png: the main metrics per question kind, and ours vs each baseline on all questions."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    groups = {"all": report["aggregates"], **dict(sorted(report["by_kind"].items()))}
+    for name, base in report.get("baseline", {}).items():
+        groups[f"all ({name})"] = base["aggregates"]
+    names = list(groups)
+    fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(names)), 4.5), dpi=110)
+    width = 0.8 / len(_CHART_METRICS)
+    x = np.arange(len(names))
+    for i, (key, label) in enumerate(_CHART_METRICS):
+        values = [groups[n].get(key, np.nan) for n in names]
+        ax.bar(x + i * width - 0.4 + width / 2, values, width, label=label)
+    ax.set_xticks(x, names, rotation=20, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    ax.set_title(f"{report['backend']} backend, judge {report.get('judge', {}).get('name', '?')}")
+    ax.legend(ncol=len(_CHART_METRICS), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

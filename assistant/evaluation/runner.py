@@ -1,49 +1,104 @@
-"""Run a question file through the assistant and score every answer.
+"""Run a question file through the assistant (and optionally the naive baseline) and score every answer.
 
 Each answer is produced exactly as `assistant ask` would produce it; the retrieved documents are
 taken `METRIC_DEPTH` deep so recall@5 and MRR@10 are measured on the same ranking the answer saw.
+Claims and citations are judged against the `top_k` passages the answer was written from.
+Everything is deterministic (temperature 0, no sampling), so a run can be repeated exactly.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from assistant.citations import Answer, answer_sentences, strip_markers
+from assistant.evaluation.claims import atomic_claims
 from assistant.evaluation.dataset import EvalQuestion, load_questions
-from assistant.evaluation.metrics import doc_ranking, key_facts_present, mean, mrr_at_k, recall_at_k
-from assistant.evaluation.report import summary_table, write_markdown
+from assistant.evaluation.judge_eval import calibration_accuracy
+from assistant.evaluation.judges import Judge, make_judge
+from assistant.evaluation.metrics import (
+    citation_scores,
+    context_precision,
+    cosine,
+    doc_ranking,
+    faithfulness,
+    key_facts_present,
+    mean,
+    mrr_at_k,
+    recall_at_k,
+)
+from assistant.evaluation.report import summary_table, write_chart, write_markdown
 from assistant.pipeline import Assistant
 
 log = logging.getLogger(__name__)
 
 METRIC_DEPTH = 10
+PIPELINES = ("ours", "naive")
+# Aggregated over answerable questions (None values, e.g. a refusal's faithfulness, are skipped)
+_ANSWERABLE_METRICS = (
+    "recall@1",
+    "recall@3",
+    "recall@5",
+    "mrr@10",
+    "context_precision",
+    "key_facts",
+    "answer_similarity",
+    "false_refusal",
+)
+_ANSWER_METRICS = ("faithfulness", "citation_recall", "citation_precision")
 
 
 @dataclass
 class EvalReport:
-    """Per-question results and their aggregates, as written to report.json."""
+    """Per-question results and their aggregates (per pipeline and per kind), as written to report.json."""
 
     backend: str
     questions_file: str
+    judge: dict = field(default_factory=dict)
     results: list[dict] = field(default_factory=list)
     aggregates: dict[str, float] = field(default_factory=dict)
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+    baseline: dict[str, dict] = field(default_factory=dict)
 
     def summary_table(self) -> str:
-        return summary_table(self.aggregates, self.by_kind)
+        rows = {"all": self.aggregates, **dict(sorted(self.by_kind.items()))}
+        for name, base in self.baseline.items():
+            rows[f"{name} (baseline)"] = base["aggregates"]
+        return summary_table(rows)
 
     def to_json(self) -> dict:
         return {
             "backend": self.backend,
             "questions_file": self.questions_file,
+            "judge": self.judge,
             "aggregates": self.aggregates,
             "by_kind": self.by_kind,
+            "baseline": self.baseline,
             "questions": self.results,
         }
+
+
+class CachedJudge:
+    """Remembers verdicts within a run: citation precision asks about the same pairs repeatedly."""
+
+    def __init__(self, judge: Judge) -> None:
+        self.judge = judge
+        self.name = judge.name
+        self._cache: dict[tuple[str, tuple[str, ...]], object] = {}
+
+    def verdict(self, claim: str, passages: Sequence[str]):
+        key = (claim, tuple(passages))
+        if key not in self._cache:
+            self._cache[key] = self.judge.judge(claim, list(passages))
+        return self._cache[key]
+
+    def supports(self, claim: str, passages: Sequence[str]) -> bool:
+        return bool(self.verdict(strip_markers(claim), passages).supported)
 
 
 def run_eval(
@@ -52,25 +107,69 @@ def run_eval(
     out_dir: Path,
     backend: str | None = None,
     limit: int | None = None,
+    judge: str = "lexical",
+    kinds: Sequence[str] | None = None,
+    compare: Sequence[str] = (),
 ) -> EvalReport:
-    """Answer every question, score it, write report.json and report.md into `out_dir`."""
-    questions = load_questions(questions_file)[:limit]
+    """Answer every question, score it, write report.json, report.md and chart.png into `out_dir`."""
+    questions = [q for q in load_questions(questions_file) if not kinds or q.kind in kinds][:limit]
     backend = assistant.resolve_backend(backend)
     assistant.ensure_index()
-    report = EvalReport(backend=backend, questions_file=str(questions_file))
-    for q in tqdm(questions, desc="Evaluating", unit="q", disable=len(questions) < 10):
-        report.results.append(score_question(assistant, q, backend))
+    the_judge = CachedJudge(make_judge(judge, assistant.settings, assistant.embedder))
+    report = EvalReport(
+        backend=backend,
+        questions_file=str(questions_file),
+        judge={
+            "name": judge,
+            "calibration_accuracy": calibration_accuracy(assistant.settings.judge_calibration, judge),
+            "calibrated_on": str(assistant.settings.judge_calibration),
+        },
+    )
+    top_k = assistant.settings.top_k
+
+    def ours(q: EvalQuestion) -> Answer:
+        return assistant.ask(q.question, history=q.history, depth=METRIC_DEPTH, backend=backend)
+
+    report.results = _score_all(questions, ours, assistant, the_judge, top_k, "ours")
     report.aggregates = aggregate(report.results)
-    kinds = sorted({r["kind"] for r in report.results})
-    report.by_kind = {k: aggregate([r for r in report.results if r["kind"] == k]) for k in kinds}
+    kinds_seen = sorted({r["kind"] for r in report.results})
+    report.by_kind = {k: aggregate([r for r in report.results if r["kind"] == k]) for k in kinds_seen}
+    for name in compare:
+        if name != "naive":
+            raise ValueError(f"unknown baseline {name!r}")
+        from assistant.evaluation.naive import NaivePipeline
+
+        chat = None if backend == "extractive" else assistant.answerer(backend).chat
+        naive = NaivePipeline(assistant.settings.corpus_dir, assistant.embedder, chat)
+
+        def baseline(q: EvalQuestion, naive=naive) -> Answer:
+            return naive.ask(q.question, q.history, top_k, METRIC_DEPTH)
+
+        results = _score_all(questions, baseline, assistant, the_judge, top_k, "naive")
+        report.baseline[name] = {"aggregates": aggregate(results), "questions": results}
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
     write_markdown(report.to_json(), out_dir / "report.md")
+    write_chart(report.to_json(), out_dir / "chart.png")
     return report
 
 
-def score_question(assistant: Assistant, q: EvalQuestion, backend: str) -> dict:
-    answer = assistant.ask(q.question, history=q.history, depth=METRIC_DEPTH, backend=backend)
+def _score_all(
+    questions: list[EvalQuestion],
+    answer_fn: Callable[[EvalQuestion], Answer],
+    assistant: Assistant,
+    judge: CachedJudge,
+    top_k: int,
+    label: str,
+) -> list[dict]:
+    out = []
+    for q in tqdm(questions, desc=f"Evaluating ({label})", unit="q", disable=len(questions) < 10):
+        out.append(score_answer(q, answer_fn(q), assistant, judge, top_k))
+    return out
+
+
+def score_answer(q: EvalQuestion, answer: Answer, assistant: Assistant, judge: CachedJudge, top_k: int) -> dict:
+    """Every metric of one answer; judge-based ones only for answers that say something."""
     ranking = doc_ranking([p.doc_ids for p in answer.retrieved])
     result: dict = {
         "id": q.id,
@@ -87,13 +186,27 @@ def score_question(assistant: Assistant, q: EvalQuestion, backend: str) -> dict:
         "backend": answer.backend,
         "notice": answer.notice,
     }
+    passages = [p.text for p in answer.retrieved[:top_k]]
+    if not answer.refused and passages:
+        claims = atomic_claims(answer.text)
+        verdicts = [judge.verdict(c, passages) for c in claims]
+        result["claims"] = [
+            {"claim": c, "supported": bool(v.supported), "score": v.score, "reason": v.reason}
+            for c, v in zip(claims, verdicts, strict=True)
+        ]
+        result["faithfulness"] = faithfulness([bool(v.supported) for v in verdicts])
+        recall, precision = citation_scores(answer_sentences(answer.text), passages, judge.supports)
+        result["citation_recall"], result["citation_precision"] = recall, precision
     if q.answerable:
+        gold = set(q.sources)
         result |= {
             "recall@1": recall_at_k(ranking, q.sources, 1),
             "recall@3": recall_at_k(ranking, q.sources, 3),
             "recall@5": recall_at_k(ranking, q.sources, 5),
             "mrr@10": mrr_at_k(ranking, q.sources, 10),
+            "context_precision": context_precision([bool(gold & set(p.doc_ids)) for p in answer.retrieved[:top_k]]),
             "key_facts": float(not answer.refused and key_facts_present(answer.text, q.must_include)),
+            "answer_similarity": _similarity(assistant, answer, q.reference),
             "false_refusal": float(answer.refused),
         }
     else:
@@ -101,16 +214,49 @@ def score_question(assistant: Assistant, q: EvalQuestion, backend: str) -> dict:
     return result
 
 
+def _similarity(assistant: Assistant, answer: Answer, reference: str) -> float | None:
+    """Semantic similarity of the answer to the reference answer (e5 cosine); 0 for a refusal."""
+    if not reference:
+        return None
+    if answer.refused:
+        return 0.0
+    a, b = assistant.embedder.embed_passages([strip_markers(answer.text), reference])
+    return round(cosine(a, b), 4)
+
+
 def aggregate(results: list[dict]) -> dict[str, float]:
     answerable = [r for r in results if r["answerable"]]
     unanswerable = [r for r in results if not r["answerable"]]
     agg: dict[str, float] = {"n": len(results), "n_answerable": len(answerable), "n_unanswerable": len(unanswerable)}
-    for key in ("recall@1", "recall@3", "recall@5", "mrr@10", "key_facts", "false_refusal"):
-        if answerable:
-            agg[key] = round(mean([r[key] for r in answerable]), 4)
+    for key in _ANSWERABLE_METRICS:
+        values = [r[key] for r in answerable if r.get(key) is not None]
+        if values:
+            agg[key] = round(mean(values), 4)
+    for key in _ANSWER_METRICS:
+        values = [r[key] for r in results if r.get(key) is not None]
+        if values:
+            agg[key] = round(mean(values), 4)
     if unanswerable:
         agg["refusal_accuracy"] = round(mean([r["refusal_correct"] for r in unanswerable]), 4)
     decisions = [1.0 - r["false_refusal"] for r in answerable] + [r["refusal_correct"] for r in unanswerable]
     agg["refusal_decision_accuracy"] = round(mean(decisions), 4)
-    agg["median_total_ms"] = round(sorted(r["timings"]["total_ms"] for r in results)[len(results) // 2], 1)
+    totals = sorted(r["timings"].get("total_ms", 0.0) for r in results if r.get("timings"))
+    if totals:
+        agg["median_total_ms"] = round(totals[len(totals) // 2], 1)
     return agg
+
+
+def check_gate(aggregates: dict[str, float], gate: dict[str, float]) -> list[str]:
+    """The gate's failures: each metric below its minimum (or above its maximum for `max_…` keys)."""
+    failures = []
+    for key, bound in gate.items():
+        if key.startswith("max_"):
+            metric = key[4:]
+            value = aggregates.get(metric)
+            if value is None or value > bound:
+                failures.append(f"{metric} = {value} > {bound}")
+        else:
+            value = aggregates.get(key)
+            if value is None or value < bound:
+                failures.append(f"{key} = {value} < {bound}")
+    return failures

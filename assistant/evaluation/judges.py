@@ -1,0 +1,186 @@
+"""Judges: is a claim supported by the given passages? One interface, three implementations.
+
+- `lexical`: deterministic and fast (CI). A number, date or name in the claim that the evidence
+  does not contain, or a negation the best-matching sentence does not share, means not supported;
+  otherwise key-term coverage and e5 embedding similarity decide against a threshold fitted on
+  eval/claims.jsonl (`benchmarks/calibrate_judge.py`).
+- `local`: the packaged Qwen2.5-Coder-1.5B through llama.cpp, read as the probability of the
+  single-token answers "Yes"/"No" (Vietnamese "Có" is two tokens, so the question is asked in
+  English about Vietnamese text). The lexical hard rules still apply: a small model easily
+  overlooks one changed digit, and a number mismatch is never support.
+- `api`: any OpenAI-compatible chat model with the same prompt, read from its one-word reply.
+
+No multilingual NLI or cross-encoder model ships on PyPI, so these are built from the parts we have.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.embeddings import E5Embeddings
+from assistant.errors import BackendUnavailableError
+from assistant.prompts import render_prompt
+from assistant.text import fold_diacritics, normalize, number_forms, numbers_in, split_sentences, term_coverage
+
+JUDGES = ("lexical", "local", "api")
+_NEGATION = re.compile(r"\b(khong|chua|chang|cha|never|not|no)\b")
+# A run of capitalised syllables not at the start of the sentence: a name (Lê Đăng Dũng, Hà Nội, ITU).
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-ZĐ][\wÀ-ỹ]*(?:\s+[A-ZĐ][\wÀ-ỹ]*)*)")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A judge's decision on one claim; `score` is its confidence that the claim is supported (0..1)."""
+
+    supported: bool
+    score: float
+    reason: str = ""
+
+
+class Judge(Protocol):
+    name: str
+
+    def judge(self, claim: str, passages: Sequence[str]) -> Verdict: ...
+
+
+def hard_mismatch(claim: str, evidence: str) -> str:
+    """Why the evidence cannot support the claim whatever the wording, or "" (numbers, names)."""
+    missing = numbers_in(claim) - number_forms(evidence)
+    if missing:
+        return f"number not in passage: {', '.join(sorted(missing))}"
+    folded_evidence = fold_diacritics(normalize(evidence).lower())
+    for name in _NAME.findall(normalize(claim)):
+        if fold_diacritics(name.lower()) not in folded_evidence:
+            return f"name not in passage: {name}"
+    return ""
+
+
+def best_sentence(claim: str, evidence: str) -> str:
+    """The evidence sentence that shares most of the claim's key terms."""
+    spans = split_sentences(evidence) or []
+    if not spans:
+        return evidence
+    return max(spans, key=lambda s: term_coverage(claim, s.text).score).text
+
+
+def negation_mismatch(claim: str, sentence: str) -> bool:
+    def negated(text: str) -> bool:
+        return bool(_NEGATION.search(fold_diacritics(normalize(text).lower())))
+
+    return negated(claim) != negated(sentence)
+
+
+class LexicalJudge:
+    """Numbers, names and negation must agree; then coverage and similarity must be high enough."""
+
+    name = "lexical"
+
+    def __init__(self, embedder: E5Embeddings, threshold: float = 0.75, similarity_weight: float = 0.4) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self.similarity_weight = similarity_weight
+
+    def score(self, claim: str, passages: Sequence[str]) -> tuple[float, str]:
+        evidence = "\n".join(passages)
+        reason = hard_mismatch(claim, evidence)
+        if reason:
+            return 0.0, reason
+        sentence = best_sentence(claim, evidence)
+        if negation_mismatch(claim, sentence):
+            return 0.0, "negation differs from the passage"
+        coverage = term_coverage(claim, evidence).score
+        vectors = self.embedder.embed_passages([claim, sentence])
+        similarity = float(vectors[0] @ vectors[1])
+        # e5 similarities of unrelated Vietnamese text sit near 0.75; stretch 0.75..1 onto 0..1
+        stretched = max(0.0, (similarity - 0.75) / 0.25)
+        w = self.similarity_weight
+        return (1 - w) * coverage + w * stretched, f"coverage {coverage:.2f}, similarity {similarity:.3f}"
+
+    def judge(self, claim: str, passages: Sequence[str]) -> Verdict:
+        score, reason = self.score(claim, passages)
+        return Verdict(score >= self.threshold, round(score, 4), reason)
+
+
+class YesNoJudge:
+    """Ask a chat model whether the passages state the claim; P(Yes) against a threshold."""
+
+    def __init__(
+        self,
+        name: str,
+        probability: Callable[[list], float],
+        threshold: float = 0.5,
+        max_passage_chars: int = 2400,
+    ) -> None:
+        self.name = name
+        self.probability = probability
+        self.threshold = threshold
+        self.max_passage_chars = max_passage_chars
+
+    def messages(self, claim: str, passages: Sequence[str]) -> list:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        evidence = "\n\n".join(passages)[: self.max_passage_chars]
+        return [
+            SystemMessage(render_prompt("judge_system")),
+            HumanMessage(render_prompt("judge_user", passage=evidence, claim=claim)),
+        ]
+
+    def judge(self, claim: str, passages: Sequence[str]) -> Verdict:
+        reason = hard_mismatch(claim, "\n".join(passages))
+        if reason:
+            return Verdict(False, 0.0, reason)
+        p_yes = self.probability(self.messages(claim, passages))
+        return Verdict(p_yes >= self.threshold, round(p_yes, 4), f"P(Yes) {p_yes:.3f}")
+
+
+def local_judge(settings: Settings) -> YesNoJudge:
+    from assistant.llm import local_chat
+
+    chat = local_chat(settings)
+
+    def probability(messages: list) -> float:
+        return chat.next_token_probabilities(messages, ("Yes", "No"))["Yes"]
+
+    return YesNoJudge("local", probability, settings.judge_local_threshold)
+
+
+def api_judge(settings: Settings) -> YesNoJudge:
+    from assistant.llm import openai_chat
+
+    chat = openai_chat(settings).bind(max_tokens=2, temperature=0)
+
+    def probability(messages: list) -> float:
+        reply = str(chat.invoke(messages).content).strip().lower()
+        if reply.startswith("yes"):
+            return 1.0
+        if reply.startswith("no"):
+            return 0.0
+        return 0.5  # neither: undecided, counts as not supported at the default threshold
+
+    return YesNoJudge("api", probability, threshold=0.75)
+
+
+def make_judge(name: str, settings: Settings, embedder: E5Embeddings) -> Judge:
+    """The judge called `name` (lexical, local or api), ready to use."""
+    if name == "lexical":
+        return LexicalJudge(embedder, settings.judge_lexical_threshold)
+    if name == "local":
+        return local_judge(settings)
+    if name == "api":
+        if not (settings.openai_base_url or settings.openai_api_key):
+            raise BackendUnavailableError("The api judge needs ASSISTANT_OPENAI_BASE_URL (and OPENAI_API_KEY)")
+        return api_judge(settings)
+    raise BackendUnavailableError(f"Unknown judge {name!r}; use one of {', '.join(JUDGES)}")
+
+
+def softmax_pair(a: float, b: float) -> float:
+    """P(first) from two logits."""
+    m = max(a, b)
+    ea, eb = np.exp(a - m), np.exp(b - m)
+    return float(ea / (ea + eb))

@@ -1,0 +1,141 @@
+"""Faithfulness, citation, correctness and judge metrics on hand-made cases whose right value is known."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.errors import InvalidInputFileError
+from assistant.evaluation.claims import atomic_claims
+from assistant.evaluation.judge_eval import binary_scores, load_claims
+from assistant.evaluation.judges import LexicalJudge, hard_mismatch, negation_mismatch
+from assistant.evaluation.metrics import citation_scores, context_precision, cosine, faithfulness
+from assistant.evaluation.runner import check_gate
+
+P1 = "Hội nghị ITU Digital World 2021 khai mạc tối 12/10 tại Hà Nội. Hội nghị có 2380 đại biểu từ 159 quốc gia."
+P2 = "Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel."
+P3 = "Thời tiết Hà Nội hôm đó mát mẻ."
+
+
+def oracle(facts: dict[str, set[int]], passages: list[str]):
+    """A judge whose truth is a table: sentence → the passage numbers that each support it alone."""
+
+    def supports(sentence: str, given: list[str]) -> bool:
+        return any(passages[n - 1] in given for n in facts.get(sentence, set()))
+
+    return supports
+
+
+# --- faithfulness ------------------------------------------------------------------------------
+def test_a_fully_supported_answer_scores_one_and_an_invented_number_lowers_it(embedder):
+    judge = LexicalJudge(embedder)
+    good = atomic_claims("Hội nghị có 2380 đại biểu từ 159 quốc gia [1].")
+    assert faithfulness([judge.judge(c, [P1]).supported for c in good]) == 1.0
+    bad = atomic_claims("Hội nghị có 2380 đại biểu từ 159 quốc gia [1]. Triển lãm đón 500.000 khách [1].")
+    assert faithfulness([judge.judge(c, [P1]).supported for c in bad]) == 0.5
+
+
+def test_a_refusal_has_no_faithfulness():
+    assert faithfulness([]) is None
+
+
+def test_claims_split_sentences_and_coordinated_facts_and_drop_markers():
+    text = "Hội nghị khai mạc tối 12/10 tại Hà Nội [1]; sự kiện có 2380 đại biểu tham dự [1]. Ông Dũng phát biểu [2]."
+    assert atomic_claims(text) == [
+        "Hội nghị khai mạc tối 12/10 tại Hà Nội.",
+        "sự kiện có 2380 đại biểu tham dự.",
+        "Ông Dũng phát biểu.",
+    ]
+    # a list of names is one claim, not several
+    assert atomic_claims("Đại diện Việt Nam, Lào; Campuchia tham dự.") == ["Đại diện Việt Nam, Lào; Campuchia tham dự."]
+
+
+# --- citations (ALCE) --------------------------------------------------------------------------
+PASSAGES = [P1, P2, P3]
+
+
+def test_correct_single_citations_score_one():
+    s = [("Hội nghị có 2380 đại biểu.", [1]), ("Ông Dũng là Tổng Giám đốc Viettel.", [2])]
+    supports = oracle({s[0][0]: {1}, s[1][0]: {2}}, PASSAGES)
+    assert citation_scores(s, PASSAGES, supports) == (1.0, 1.0)
+
+
+def test_an_unnecessary_citation_lowers_precision_not_recall():
+    s = [("Hội nghị có 2380 đại biểu.", [1, 3])]
+    supports = oracle({s[0][0]: {1}}, PASSAGES)
+    assert citation_scores(s, PASSAGES, supports) == (1.0, 0.5)
+
+
+def test_two_citations_needed_together_are_both_precise():
+    sentence = "Hội nghị ở Hà Nội có ông Dũng dự."
+
+    def supports(claim: str, given: list[str]) -> bool:  # only P1 and P2 together support it
+        return P1 in given and P2 in given
+
+    assert citation_scores([(sentence, [1, 2])], PASSAGES, supports) == (1.0, 1.0)
+
+
+def test_a_wrong_or_missing_citation_lowers_recall():
+    s = [("Hội nghị có 2380 đại biểu.", [3]), ("Ông Dũng là Tổng Giám đốc Viettel.", [])]
+    supports = oracle({s[0][0]: {1}, s[1][0]: {2}}, PASSAGES)
+    recall, precision = citation_scores(s, PASSAGES, supports)
+    assert recall == 0.0 and precision == 0.0
+
+
+def test_no_sentences_no_scores():
+    assert citation_scores([], PASSAGES, lambda *_: True) == (None, None)
+
+
+# --- retrieval and correctness -----------------------------------------------------------------
+def test_context_precision_rewards_relevant_passages_ranked_first():
+    assert context_precision([True, True, False]) == 1.0
+    assert context_precision([False, True]) == 0.5
+    assert context_precision([False, False]) == 0.0
+    assert context_precision([True, False, True]) == pytest.approx((1 + 2 / 3) / 2)
+
+
+def test_cosine():
+    assert cosine([1, 0], [1, 0]) == 1.0 and cosine([1, 0], [0, 1]) == 0.0 and cosine([0, 0], [1, 1]) == 0.0
+
+
+# --- judges ------------------------------------------------------------------------------------
+def test_hard_rules_catch_numbers_names_and_negation():
+    assert hard_mismatch("Hội nghị có 2830 đại biểu.", P1).startswith("number")
+    assert hard_mismatch("Ông Nguyễn Mạnh Hùng là Tổng Giám đốc Viettel.", P2).startswith("name")
+    assert hard_mismatch("Hội nghị có 2380 đại biểu tại Hà Nội.", P1) == ""
+    assert negation_mismatch("Hội nghị không diễn ra tại Hà Nội.", P1.split(". ")[0])
+    assert not negation_mismatch("Hội nghị diễn ra tại Hà Nội.", P1.split(". ")[0])
+
+
+def test_lexical_judge_accepts_a_paraphrase_and_rejects_an_absent_fact(embedder):
+    judge = LexicalJudge(embedder)
+    assert judge.judge("Viettel do ông Lê Đăng Dũng làm Tổng Giám đốc.", [P2]).supported
+    assert not judge.judge("Viettel đạt doanh thu cao nhất ngành viễn thông.", [P2]).supported
+
+
+def test_binary_scores_and_confusion_matrix():
+    preds = [
+        {"label": "supported", "predicted": "supported"},
+        {"label": "supported", "predicted": "not_supported"},
+        {"label": "contradicted", "predicted": "not_supported"},
+        {"label": "unsupported", "predicted": "supported"},
+    ]
+    s = binary_scores(preds)
+    assert s["accuracy"] == 0.5 and s["precision_supported"] == 0.5 and s["recall_supported"] == 0.5
+    assert s["confusion"]["unsupported"] == {"supported": 1, "not_supported": 0}
+
+
+def test_claims_files_are_validated(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"id": "1", "passage": "p", "claim": "c", "label": "maybe"}), encoding="utf-8")
+    with pytest.raises(InvalidInputFileError, match="label"):
+        load_claims(path)
+
+
+def test_gate_reports_each_missed_threshold():
+    assert (
+        check_gate({"faithfulness": 0.9, "false_refusal": 0.2}, {"faithfulness": 0.8, "max_false_refusal": 0.3}) == []
+    )
+    failures = check_gate({"faithfulness": 0.7}, {"faithfulness": 0.8, "key_facts": 0.5})
+    assert failures == ["faithfulness = 0.7 < 0.8", "key_facts = None < 0.5"]
