@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--history", type=Path, help='JSON list of {"role","content"} messages')
     p_ask.add_argument("--json", action="store_true", help="print one JSON object")
     p_ask.add_argument("--top-k", type=int, default=None)
-    p_ask.add_argument("--backend", default=None, help="local, openai or extractive (default: ASSISTANT_LLM)")
+    p_ask.add_argument(
+        "--backend", default=None, help="local, openai, transformers or extractive (default: ASSISTANT_LLM)"
+    )
 
     p_serve = sub.add_parser("serve", help="start the Gradio chat app (same as python app.py)")
     p_serve.add_argument("--port", type=int, default=None, help="default: ASSISTANT_PORT (7860)")

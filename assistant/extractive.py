@@ -96,6 +96,40 @@ class ExtractiveAnswerer:
             features={"coverage": coverage},
         )
 
+    def focus(
+        self,
+        question: str,
+        query: str,
+        passages: list[Passage],
+        idf=None,
+        max_passages: int = 3,
+        max_sentences: int = 2,
+    ) -> list[tuple[Passage, str]]:
+        """The passages an LLM should answer from, each cut to its best sentences, best passage first.
+
+        Sentences are ranked as for the extractive answer (similarity, rare key terms, and holding
+        an answer of the asked-for kind); passages by their best sentence. Prefill is most of the
+        wait on a CPU, so the model reads `max_sentences` sentences of `max_passages` passages
+        rather than whole chunks; the citation still points at (and shows) the whole passage.
+        """
+        candidates = self._candidates(passages)
+        if not candidates:
+            return [(p, p.text) for p in passages[:max_passages]]
+        scored = self._score(query, candidates, idf or (lambda _t: 1.0))
+        ranked = sorted(scored, key=lambda c: (not has_answer_of_type(question, c.text), -c.score))
+        order: list[int] = list(dict.fromkeys(c.n for c in ranked))[:max_passages]
+        out = []
+        for n in order:
+            mine = [c for c in ranked if c.n == n][:max_sentences]
+            mine.sort(key=lambda c: c.span.start)
+            text, end = "", -1
+            for c in mine:  # merged back-references may overlap their predecessor
+                if c.span.start >= end:
+                    text = f"{text} {c.text}".strip()
+                    end = c.span.end
+            out.append((passages[n - 1], text))
+        return out
+
     def _candidates(self, passages: list[Passage]) -> list[_Candidate]:
         out = []
         for n, p in enumerate(passages, start=1):

@@ -5,8 +5,8 @@ that passage text is data, not instructions. Passages are added best-first until
 budget (counted with the model's own tokenizer, or tiktoken cl100k for APIs) is used, so the
 prompt never overflows `n_ctx`. History enters as earlier turns, trimmed to the last exchanges.
 
-On a 2-core CPU the prompt's prefill is most of the wait before the first token (~80 tokens/s),
-so each passage is cut to its few sentences that match the question best (`focus_passage`); the
+On a 2-core CPU the prompt's prefill is most of the wait before the first token (~70 tokens/s),
+so the caller may pass each passage's best sentences as `texts` (ExtractiveAnswerer.focus); the
 reader still sees, and the citation still points at, the whole passage.
 
 If the backend fails (connection refused, timeout, HTTP error, cut stream), the user still gets
@@ -26,7 +26,7 @@ from assistant.citations import Answer, backed_by_any, finalize
 from assistant.condense import Message
 from assistant.prompts import refusal_text, render_prompt
 from assistant.retrieval import Passage, Retrieval
-from assistant.text import fold_diacritics, is_english, split_sentences, term_coverage
+from assistant.text import fold_diacritics, is_english
 
 log = logging.getLogger(__name__)
 
@@ -77,27 +77,30 @@ class LLMAnswerer:
         count_tokens: Callable[[str], int],
         context_tokens: int = 1200,
         similarity: Callable[[list[str], list[str]], object] | None = None,
-        passage_sentences: int = 0,
     ) -> None:
         self.chat = chat
         self.name = name
         self.count_tokens = count_tokens
         self.context_tokens = context_tokens
         self.similarity = similarity
-        self.passage_sentences = passage_sentences
 
     def messages(
         self,
         question: str,
         passages: list[Passage],
         history: list[Message],
-        weight: Callable[[str], float] | None = None,
+        texts: list[str] | None = None,
     ) -> list[BaseMessage]:
+        """The chat messages: system rules, recent history, then numbered passages and the question.
+
+        `texts` replaces each passage's text in the prompt (its best sentences); the numbering,
+        titles and dates stay those of `passages`.
+        """
         english = is_english(question)
         system = render_prompt("system_en" if english else "system_vi", refusal=refusal_text(english))
+        texts = texts or [p.text for p in passages]
         blocks, used = [], 0
-        for n, p in enumerate(passages, start=1):
-            text = focus_passage(question, p.text, self.passage_sentences, weight) if self.passage_sentences else p.text
+        for n, (p, text) in enumerate(zip(passages, texts, strict=True), start=1):
             block = render_prompt("passage", n=n, title=p.title, date=p.date or "không rõ ngày", text=text)
             cost = self.count_tokens(block)
             if blocks and used + cost > self.context_tokens:
@@ -116,12 +119,13 @@ class LLMAnswerer:
         question: str,
         retrieval: Retrieval,
         history: list[Message],
-        max_passages: int,
+        passages: list[Passage],
         fallback: Callable[[], Answer],
         weight: Callable[[str], float] | None = None,
+        texts: list[str] | None = None,
     ) -> AnswerStream:
-        passages = retrieval.passages[:max_passages]
-        messages = self.messages(question, passages, history, weight)
+        """Stream the model's answer from `passages` (numbered 1..n as given); finalise citations at the end."""
+        messages = self.messages(question, passages, history, texts)
 
         def tokens() -> Iterator[str]:
             for chunk in self.chat.stream(messages):
@@ -149,26 +153,3 @@ class LLMAnswerer:
             refused.notice = "unsupported model answer withheld"
             return refused
         return answer
-
-
-def focus_passage(question: str, text: str, max_sentences: int, weight: Callable[[str], float] | None = None) -> str:
-    """The `max_sentences` sentences of a passage that cover the question best, in their original order.
-
-    The best sentence keeps its successor when there is room: answers to "when/where" questions
-    often sit in the sentence after the one that names the event.
-    """
-    spans = split_sentences(text)
-    if len(spans) <= max_sentences:
-        return text
-    weight = weight or (lambda _t: 1.0)
-    scores = [term_coverage(question, s.text, weight).unigrams for s in spans]
-    order = sorted(range(len(spans)), key=lambda i: (-scores[i], i))
-    keep = {order[0]}
-    if order[0] + 1 < len(spans):
-        keep.add(order[0] + 1)
-    for i in order[1:]:
-        if len(keep) >= max_sentences:
-            break
-        keep.add(i)
-    chosen = sorted(keep)[:max_sentences]
-    return " ".join(spans[i].text for i in chosen)

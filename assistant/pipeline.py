@@ -19,15 +19,17 @@ from assistant.config import Settings
 from assistant.corpus import Article, find_repeated_passages, load_corpus
 from assistant.embeddings import E5Embeddings
 from assistant.errors import BackendUnavailableError, EmptyCorpusError, InvalidInputFileError, InvalidQuestionError
-from assistant.extractive import ExtractiveAnswerer
+from assistant.extractive import ExtractiveAnswerer, refusal
 from assistant.generation import AnswerStream, LLMAnswerer
 from assistant.ingest import check_upload, write_atomically
 from assistant.llm import local_backend_installed, local_chat, openai_chat
-from assistant.retrieval import AnswerabilityModel, HybridRetriever, Retrieval
+from assistant.retrieval import AnswerabilityModel, HybridRetriever, Passage, Retrieval
 from assistant.store import ChunkStore, IndexReport
-from assistant.text import is_english, normalize
+from assistant.text import content_terms, is_english, normalize, term_coverage
 
 log = logging.getLogger(__name__)
+
+_MIN_CHECKABLE_TERMS = 3  # fewer key terms than this: nothing meaningful to check coverage of
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,14 @@ class Assistant:
             if self.settings.openai_base_url or self.settings.openai_api_key
             else "chưa đặt ASSISTANT_OPENAI_BASE_URL"
         )
+        from assistant.hf_chat import transformers_installed
+
+        if not transformers_installed():
+            reasons["transformers"] = "chưa cài transformers và torch (pip install -e '.[transformers]')"
+        elif not (self.settings.transformers_model or self.settings.transformers_gguf_file):
+            reasons["transformers"] = "chưa đặt ASSISTANT_TRANSFORMERS_MODEL"
+        else:
+            reasons["transformers"] = ""
         return reasons
 
     # --- answering ------------------------------------------------------------------------
@@ -196,8 +206,8 @@ class Assistant:
         name = backend or self.settings.llm
         if name == "auto":
             name = "local" if local_backend_installed(self.settings) else "extractive"
-        if name not in ("local", "openai", "extractive"):
-            raise BackendUnavailableError(f"Unknown backend {name!r}; use local, openai or extractive")
+        if name not in ("local", "openai", "transformers", "extractive"):
+            raise BackendUnavailableError(f"Unknown backend {name!r}; use local, openai, transformers or extractive")
         return name
 
     def answerer(self, backend: str) -> LLMAnswerer:
@@ -206,6 +216,12 @@ class Assistant:
             if backend not in self._answerers:
                 if backend == "local":
                     chat = local_chat(self.settings)
+                    chat.warm_up()
+                    counter = chat.count_tokens
+                elif backend == "transformers":
+                    from assistant.hf_chat import transformers_chat
+
+                    chat = transformers_chat(self.settings)
                     chat.warm_up()
                     counter = chat.count_tokens
                 else:
@@ -217,7 +233,6 @@ class Assistant:
                     counter,
                     self.settings.context_tokens,
                     similarity=self._similarity,
-                    passage_sentences=self.settings.llm_passage_sentences,
                 )
             return self._answerers[backend]
 
@@ -249,17 +264,27 @@ class Assistant:
         def extractive() -> Answer:
             return self.extractive.answer(question, retrieval, idf=self.retriever.idf, max_passages=top_k)
 
-        # The extractive answer doubles as the evidence check before any model call: when no
-        # passage sentence of the asked-for kind covers the question, a small LLM would only
-        # invent an answer (measured on the dev questions: it did, for both unanswerable ones).
-        gate = extractive() if retrieval.answerable or name == "extractive" else None
-        if name == "extractive" or gate is None or gate.refused:
-            answer = gate or extractive()
+        # Evidence check before any model call: when the text the model would read does not hold
+        # what the question names (its key terms, its numbers), a small LLM only invents an answer
+        # (measured on eval/questions.jsonl: see the README's quality table).
+        focused = self.focus(question, retrieval, top_k) if name != "extractive" else []
+        if name == "extractive" or not self.evidence_suffices(question, retrieval, [t for _, t in focused]):
+            answer = (
+                extractive()
+                if name == "extractive"
+                else refusal(question, name, retrieval.passages, is_english(question))
+            )
             answer.backend = name
             inner = AnswerStream(iter([answer.text]), lambda _text, _err: answer)
         else:
             inner = self.answerer(name).stream(
-                question, retrieval, history, top_k, fallback=extractive, weight=self.retriever.idf
+                question,
+                retrieval,
+                history,
+                [p for p, _ in focused],
+                fallback=extractive,
+                weight=self.retriever.idf,
+                texts=[t for _, t in focused],
             )
 
         def timed() -> Iterator[str]:
@@ -294,6 +319,35 @@ class Assistant:
             pass
         assert stream.answer is not None
         return stream.answer
+
+    def focus(self, question: str, retrieval: Retrieval, top_k: int) -> list[tuple[Passage, str]]:
+        """What an LLM reads: the best sentences of the best passages (or whole passages, if so set)."""
+        if not self.settings.llm_passage_sentences:
+            return [(p, p.text) for p in retrieval.passages[: min(top_k, self.settings.llm_max_passages)]]
+        return self.extractive.focus(
+            question,
+            retrieval.query,
+            retrieval.passages[:top_k],
+            self.retriever.idf,
+            max_passages=self.settings.llm_max_passages,
+            max_sentences=self.settings.llm_passage_sentences,
+        )
+
+    def evidence_suffices(self, question: str, retrieval: Retrieval, texts: list[str]) -> bool:
+        """May an LLM answer from `texts`? Retrieval found them relevant, and they hold the question's key terms.
+
+        Checked on the user's own words; a question too short to check ("Nó diễn ra khi nào?", a
+        follow-up whose subject is in the history) and English questions (checked against
+        Vietnamese text, they share few terms) pass on retrieval's answerability alone.
+        """
+        if not retrieval.answerable or not texts:
+            return False
+        coverage = term_coverage(question, "\n".join(texts), self.retriever.idf)
+        if coverage.missing_numbers:
+            return False
+        if is_english(question) or len(content_terms(question)) < _MIN_CHECKABLE_TERMS:
+            return True
+        return coverage.score >= self.settings.llm_min_coverage
 
     def validate_question(self, question: str) -> str:
         """NFC, trimmed, non-empty and not absurdly long; otherwise one clear error."""

@@ -62,6 +62,7 @@ TEXT = {
 BACKEND_LABELS = {
     "local": "Mô hình cục bộ (Qwen2.5 1.5B, chạy trên CPU)",
     "openai": "API tương thích OpenAI",
+    "transformers": "transformers (GPU / Space)",
     "extractive": "Trích nguyên văn (nhanh, không dùng LLM)",
 }
 EXAMPLES = [
@@ -192,7 +193,7 @@ def build_app(assistant: Assistant):
 
     settings = assistant.settings
     reasons = assistant.available_backends()
-    usable = [(BACKEND_LABELS[name], name) for name in ("local", "openai", "extractive") if not reasons[name]]
+    usable = [(BACKEND_LABELS[name], name) for name in BACKEND_LABELS if not reasons[name]]
     unusable = [f"{BACKEND_LABELS[name]}: {why}" for name, why in reasons.items() if why]
     default_backend = assistant.resolve_backend()
     if reasons.get(default_backend):

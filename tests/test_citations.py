@@ -51,3 +51,49 @@ def test_marker_after_the_period_belongs_to_the_sentence_before():
         ("Hội nghị khai mạc tối 12/10. [1]", [1]),
         ("Có 350 đại biểu [2].", [2]),
     ]
+
+
+# --- property-based: citation repair on generated answers ----------------------------------------
+_FACTS = [
+    "Hội nghị đã có 2380 đại biểu đến từ 159 quốc gia.",
+    "Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel.",
+    "Tuần lễ Số Quốc tế Việt Nam 2022 khai mạc tại Hạ Long.",
+    "Triển lãm số đón 160.000 lượt khách tham quan trực tuyến.",
+]
+_PASSAGES = [Passage(f"c{i}", f"d{i}", fact) for i, fact in enumerate(_FACTS)]
+_sentence = st.one_of(
+    st.sampled_from(_FACTS).map(lambda f: ("fact", f)),
+    st.sampled_from(["Trời hôm nay rất đẹp và mát mẻ ở khắp nơi.", "Có 999 con mèo đang ngủ trên mái nhà."]).map(
+        lambda f: ("invented", f)
+    ),
+)
+_marker = st.one_of(
+    st.none(),
+    st.integers(min_value=0, max_value=9).map(lambda n: [n]),
+    st.lists(st.integers(0, 9), min_size=2, max_size=3),
+)
+
+
+@given(st.lists(st.tuples(_sentence, _marker), min_size=1, max_size=5))
+def test_repair_leaves_only_valid_markers_and_never_supports_an_invented_sentence(parts):
+    from assistant.citations import append_marker, finalize
+
+    text = " ".join(
+        append_marker(sentence, 0).replace("[0]", "[" + ", ".join(map(str, marks)) + "]") if marks else sentence
+        for (_kind, sentence), marks in parts
+    )
+    answer = finalize("Câu hỏi?", text, _PASSAGES, "test")
+    markers = parse_markers(answer.text)
+    assert all(1 <= n <= len(_PASSAGES) for n in markers)
+    assert [c.n for c in answer.citations] == markers  # citations are exactly the markers shown
+    assert len(answer.support) == len(parts)
+    for ((kind, sentence), _marks), support in zip(parts, answer.support, strict=True):
+        if kind == "invented":
+            assert not support.supported
+        elif support.cited:
+            # a true fact cited to its own passage is supported; to another passage it is not
+            own = _FACTS.index(sentence) + 1
+            assert support.supported == (own in support.cited)
+        # every uncited true fact is repaired with its own passage
+        if kind == "fact" and not support.cited:
+            raise AssertionError(f"fact left uncited: {sentence}")
