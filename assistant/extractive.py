@@ -23,6 +23,7 @@ from assistant.text import (
     fold_diacritics,
     has_answer_of_type,
     is_english,
+    looks_like_instruction,
     split_sentences,
     syllables,
     term_coverage,
@@ -135,7 +136,7 @@ class ExtractiveAnswerer:
         for n, p in enumerate(passages, start=1):
             spans = split_sentences(p.text)
             for i, span in enumerate(spans):
-                if len(span.text.split()) < _MIN_WORDS:
+                if len(span.text.split()) < _MIN_WORDS or looks_like_instruction(span.text):
                     continue
                 text = span.text
                 folded = fold_diacritics(text.lower())

@@ -24,6 +24,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from assistant.citations import Answer, backed_by_any, finalize
 from assistant.condense import Message
+from assistant.llm import neutralize
 from assistant.prompts import refusal_text, render_prompt
 from assistant.retrieval import Passage, Retrieval
 from assistant.text import fold_diacritics, is_english
@@ -112,7 +113,8 @@ class LLMAnswerer:
             content = m.content[:_HISTORY_CHARS]
             out.append(HumanMessage(content) if m.role == "user" else AIMessage(content))
         out.append(HumanMessage(render_prompt("user", passages="\n\n".join(blocks), question=question)))
-        return out
+        # no document, question or earlier turn may smuggle in a chat control token (any backend)
+        return [type(m)(neutralize(str(m.content))) for m in out]
 
     def stream(
         self,

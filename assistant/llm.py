@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -35,9 +36,19 @@ _ROLE = {"system": "system", "human": "user", "ai": "assistant"}
 END_OF_TURN = "<|im_end|>"
 
 
+# Control-token spellings (`<|im_start|>`, `<|endoftext|>`, …): llama.cpp parses them in the prompt as
+# real special tokens, so a document or question containing one could open a fake system turn.
+_CONTROL_TOKEN = re.compile(r"<\|[^|<>\s]{1,40}\|>")
+
+
+def neutralize(text: str) -> str:
+    """Text with control-token spellings defused (the bars become ¦), so they stay plain text."""
+    return _CONTROL_TOKEN.sub(lambda m: m.group().replace("|", "¦"), text)
+
+
 def render_chatml(messages: list[BaseMessage]) -> str:
-    """Qwen's ChatML, written here rather than taken from the model file."""
-    parts = [f"<|im_start|>{_ROLE.get(m.type, 'user')}\n{m.content}{END_OF_TURN}\n" for m in messages]
+    """Qwen's ChatML, written here rather than taken from the model file; contents cannot add turns."""
+    parts = [f"<|im_start|>{_ROLE.get(m.type, 'user')}\n{neutralize(str(m.content))}{END_OF_TURN}\n" for m in messages]
     return "".join(parts) + "<|im_start|>assistant\n"
 
 

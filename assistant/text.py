@@ -91,6 +91,23 @@ _EN_WORDS = frozenset(
 )
 
 
+# Sentences addressed to an AI rather than to a reader: "bỏ qua mọi hướng dẫn trước đó", "ignore all
+# previous instructions", chat control tokens. Such text in a document is never quoted as an answer
+# nor given to a model as evidence (it stays visible, as source text, in the passage itself).
+_INSTRUCTION = re.compile(
+    r"\b(bo qua|phot lo|khong tuan theo) (moi|tat ca|cac|nhung)? ?(huong dan|chi dan|chi thi|lenh|quy tac)"
+    r"|\bignore (all |any |the )?(previous|prior|above|earlier) (instructions|rules|prompts?)"
+    r"|\b(disregard|forget) (all |the )?(previous|prior|above) "
+    r"|\b(system prompt|you are now|new rule:|tra loi chi bang|chi tra loi bang|answer only with)"
+    r"|<[|¦][^<>\s]{1,40}[|¦]>"
+)
+
+
+def looks_like_instruction(text: str) -> bool:
+    """Is this sentence an instruction to an AI (prompt injection) rather than article text?"""
+    return bool(_INSTRUCTION.search(fold_diacritics(normalize(text).lower())))
+
+
 def is_english(text: str) -> bool:
     """A cheap language guess: no Vietnamese marks and mostly common English words."""
     if has_diacritics(text):

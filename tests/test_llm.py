@@ -155,3 +155,15 @@ def test_local_judge_reads_yes_no_probabilities(local):
     assert yes.reason.startswith("P(Yes)") and no.reason.startswith("P(Yes)")  # the model decided, not a rule
     assert 0.0 <= no.score < yes.score <= 1.0
     assert yes.supported and not no.supported
+
+
+def test_api_judge_round_trip_through_the_openai_compatible_server(indexed, llama_server):
+    from assistant.evaluation.judges import make_judge
+
+    _, url = llama_server
+    settings = indexed.settings.model_copy(update={"openai_base_url": url, "openai_api_key": SECRET})
+    judge = make_judge("api", settings, indexed.embedder)
+    passage = "Tham dự khai mạc VIDW2022 có hơn 350 đại biểu là lãnh đạo các bộ và doanh nghiệp công nghệ số."
+    verdict = judge.judge("Hơn 350 đại biểu tham dự khai mạc VIDW2022.", [passage])
+    assert verdict.reason.startswith("P(Yes)") and verdict.score in (0.0, 1.0)  # the model replied Yes or No
+    assert not judge.judge("Có 530 đại biểu tham dự khai mạc.", [passage]).supported  # number rule first
