@@ -251,3 +251,33 @@ def test_browser_shows_html_in_a_question_as_text_and_loads_nothing_external(app
     resources = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     external = [r for r in resources if not r.startswith((origin, "data:", "blob:"))]
     assert external == []
+
+
+def test_browser_shows_markup_in_documents_and_answers_as_text(app, client, browser, tmp_path):
+    """A document carrying <script>, <img onerror> and a Markdown image: quoted in the answer and the
+    source, displayed literally, nothing runs, nothing is fetched."""
+    from gradio_client import handle_file
+    from selenium.webdriver.common.by import By
+
+    hostile = tmp_path / "hue-bao-mat.txt"
+    hostile.write_text(
+        "Hội thảo bảo mật web Huế 2024\n20/04/2024\n"
+        "Hội thảo bảo mật web Huế 2024 có 450 người tham dự <script>window.__pwned=3</script> "
+        '<img src=x onerror="window.__pwned=4"> ![logo](http://203.0.113.9/logo.png) [bấm vào](javascript:alert(1)).\n'
+        "Hội thảo do Đại học Huế tổ chức với sự tham gia của nhiều chuyên gia an ninh mạng trong nước.\n",
+        encoding="utf-8",
+    )
+    status, *_ = client.predict(handle_file(str(hostile)), api_name="/add_article")
+    assert "Đã thêm" in status
+    url = app[0]
+    browser.get(url)
+    ask_in_page(browser, url, "Hội thảo bảo mật web Huế 2024 có bao nhiêu người tham dự?")
+    answer = browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1]
+    answer.find_element(By.CSS_SELECTOR, "a.cite").click()
+    assert "450" in answer.text and "<script>window.__pwned=3</script>" in answer.text
+    assert "![logo](http://203.0.113.9/logo.png)" in answer.text
+    assert not browser.find_elements(By.CSS_SELECTOR, "#chat script, #chat img[src='x'], #chat a[href^='javascript']")
+    assert browser.execute_script("return window.__pwned") is None
+    origin = url.rstrip("/")
+    resources = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert [r for r in resources if not r.startswith((origin, "data:", "blob:"))] == []

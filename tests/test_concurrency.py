@@ -107,3 +107,29 @@ def test_twenty_simultaneous_sessions_are_all_answered_without_cross_talk(app_ur
             indent=2,
         )
     )
+
+
+def test_a_smaller_round_with_the_local_model_is_queued_and_answered(tmp_path):
+    """Three sessions at once against one local model instance: served one by one, all answered."""
+    pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
+    from gradio_client import Client
+
+    proc, url, _log = start_app(tmp_path, backend="local")
+    try:
+        clients = [Client(url, verbose=False) for _ in range(3)]
+        t0 = time.perf_counter()
+        jobs = [c.submit(TOPICS[i][0], [], api_name="/ask") for i, c in enumerate(clients)]
+        answers = [job.result(timeout=600) for job in jobs]
+        wall = time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    for (question, gold), (_text, answer) in zip(TOPICS, answers, strict=False):
+        assert answer["question"] == question and answer["backend"] in ("local", "extractive")
+        assert answer["refused"] or {c["doc_id"] for c in answer["citations"]} & gold
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "concurrency-local.json").write_text(
+        json.dumps(
+            {"backend": "local", "sessions": 3, "wall_s": round(wall, 1), "answers": [a[1]["backend"] for a in answers]}
+        )
+    )
