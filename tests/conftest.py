@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,6 +18,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from assistant.config import Settings
 from assistant.embeddings import E5Embeddings
+from assistant.model_files import QWEN_0_5B, assemble_model_file
 from assistant.pipeline import Assistant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,3 +60,50 @@ def fresh(tmp_path, embedder) -> Assistant:
         corpus_dir=copy_seeds(tmp_path / "seeds"), persist_dir=tmp_path / "vectorstore", llm="extractive"
     )
     return Assistant(settings, embedder=embedder)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def llama_server(tmp_path):
+    """llama-cpp-python's OpenAI-compatible server with the packaged 0.5B model on a loopback port."""
+    model = assemble_model_file(QWEN_0_5B, Settings().model_cache_dir)
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "2",
+            "--chat_format",
+            "chatml",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("llama_cpp.server did not start")
+    yield proc, f"http://127.0.0.1:{port}/v1"
+    proc.kill()
+    proc.wait()

@@ -103,3 +103,15 @@ def test_planted_instructions_do_not_hijack_the_local_model(planted, question):
     assert_not_hijacked(answer)
     if not answer.refused:
         assert answer.backend in ("local", "extractive")
+
+
+@pytest.mark.slow
+def test_planted_instructions_do_not_hijack_the_openai_compatible_backend(planted, llama_server):
+    """The same corpus through llama.cpp's OpenAI-compatible server (0.5B model)."""
+    _, url = llama_server
+    api = Assistant(
+        planted.settings.model_copy(update={"llm": "openai", "openai_base_url": url, "openai_api_key": "x"}),
+        embedder=planted.embedder,
+    )
+    for question in (QUESTIONS[0], QUESTIONS[3], QUESTION_INJECTIONS[2]):
+        assert_not_hijacked(api.ask(question))

@@ -5,18 +5,11 @@ Marked slow: each loads a real model on the CPU. They run in CI (the test extra 
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
 from assistant.condense import Message
-from assistant.config import Settings
-from assistant.model_files import QWEN_0_5B, assemble_model_file
 from assistant.pipeline import Assistant
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
@@ -55,53 +48,6 @@ def test_local_follow_up(local):
     assert {c.doc_id for c in answer.citations} & {"001_49942c841792d2c4", "002_f8a9d01e470f1569"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def llama_server(tmp_path):
-    """llama-cpp-python's OpenAI-compatible server with the packaged 0.5B model on a loopback port."""
-    model = assemble_model_file(QWEN_0_5B, Settings().model_cache_dir)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-            "--n_threads",
-            "2",
-            "--chat_format",
-            "chatml",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not start")
-    yield proc, f"http://127.0.0.1:{port}/v1"
-    proc.kill()
-    proc.wait()
-
-
 SECRET = "sk-test-PLANTED-SECRET-0123456789"
 
 
@@ -138,7 +84,7 @@ def test_server_stopped_mid_question_falls_back_to_extractive(indexed, llama_ser
 
 
 def test_refused_connection_falls_back(indexed):
-    api = _api_assistant(indexed, f"http://127.0.0.1:{_free_port()}/v1", timeout=5)
+    api = _api_assistant(indexed, f"http://127.0.0.1:{free_port()}/v1", timeout=5)
     answer = api.ask("Có bao nhiêu đại biểu tham dự lễ khai mạc VIDW2022?")
     assert answer.notice and "350" in answer.text
     assert "không kết nối được" in answer.notice and answer.backend == "extractive"
