@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from assistant.chunking import Chunk, chunk_corpus, tiktoken_counter
 from assistant.citations import Answer
@@ -75,6 +76,7 @@ class Assistant:
             bm25_weight=settings.bm25_weight,
             duplicate_threshold=settings.duplicate_threshold,
             answerability=AnswerabilityModel(settings.min_dense_similarity, settings.min_dense_similarity_en),
+            bm25_cache=self.bm25_cache_dir(settings),
         )
         self.extractive = ExtractiveAnswerer(
             self.embedder,
@@ -83,6 +85,14 @@ class Assistant:
         )
         self._index_lock = threading.RLock()
         self._answerers: dict[str, LLMAnswerer] = {}
+
+    @staticmethod
+    def bm25_cache_dir(settings: Settings) -> Path:
+        """Where this replica keeps its BM25 index: beside the Chroma folder, or per server collection."""
+        if settings.chroma_host:
+            server = f"{settings.chroma_host}_{settings.chroma_port}".replace(":", "_").replace("/", "_")
+            return settings.model_cache_dir / "bm25" / f"{server}_{settings.collection}"
+        return settings.persist_dir / f"bm25-{settings.collection}"
 
     @staticmethod
     def fingerprint(settings: Settings) -> dict[str, str]:

@@ -13,15 +13,18 @@ Whether the articles can answer the question at all is judged here first, before
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import shutil
 import threading
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
 from assistant.embeddings import E5Embeddings
-from assistant.store import ChunkStore, StoredChunk
+from assistant.store import ChunkStore, StoredChunk, corpus_key
 from assistant.text import has_diacritics, is_english, overlap_ratio, search_terms, term_coverage
 
 log = logging.getLogger(__name__)
@@ -88,20 +91,63 @@ class AnswerabilityModel:
 
 
 class Bm25Index:
-    """BM25 over folded syllables and compound words, using bm25s's sparse matrices."""
+    """BM25 over folded syllables and compound words, using bm25s's sparse matrices.
 
-    def __init__(self, chunks: list[StoredChunk]) -> None:
+    Built from the terms each chunk carries in the store (segmenting 100k chunks with pyvi would
+    take minutes), and saved beside the index so a start-up loads it instead of building it.
+    """
+
+    def __init__(self, ids: list[str], docs: list[list[str]] | None = None) -> None:
         import bm25s
 
-        self.ids = [c.id for c in chunks]
+        self.ids = ids
         self._bm25 = bm25s.BM25()
-        docs = [search_terms(f"{c.metadata.get('title', '')}\n{c.text}") for c in chunks]
         self._doc_freq: dict[str, int] = {}
-        for terms in docs:
-            for t in set(terms):
-                self._doc_freq[t] = self._doc_freq.get(t, 0) + 1
-        if chunks:
-            self._bm25.index([d or ["_"] for d in docs], show_progress=False)
+        if docs is not None:
+            for terms in docs:
+                for t in set(terms):
+                    self._doc_freq[t] = self._doc_freq.get(t, 0) + 1
+            if ids:
+                self._bm25.index([d or ["_"] for d in docs], show_progress=False)
+
+    @classmethod
+    def from_chunks(cls, chunks: list[StoredChunk]) -> Bm25Index:
+        docs = [
+            str(c.metadata["terms"]).split()
+            if "terms" in c.metadata
+            else search_terms(f"{c.metadata.get('title', '')}\n{c.text}")
+            for c in chunks
+        ]
+        return cls([c.id for c in chunks], docs)
+
+    def save(self, directory: Path, key: str) -> None:
+        """Write the index and its key; a reader never sees a half-written cache (rename at the end)."""
+        tmp = directory.with_name(directory.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.ids:
+            self._bm25.save(str(tmp / "bm25s"))
+        (tmp / "index.json").write_text(json.dumps({"key": key, "ids": self.ids, "doc_freq": self._doc_freq}))
+        shutil.rmtree(directory, ignore_errors=True)
+        tmp.rename(directory)
+
+    @classmethod
+    def load(cls, directory: Path, key: str) -> Bm25Index | None:
+        """The saved index if it was built for `key`, else None (missing, stale or unreadable)."""
+        import bm25s
+
+        try:
+            meta = json.loads((directory / "index.json").read_text())
+            if meta.get("key") != key:
+                return None
+            index = cls(meta["ids"])
+            index._doc_freq = meta["doc_freq"]
+            if index.ids:
+                index._bm25 = bm25s.BM25.load(str(directory / "bm25s"))
+            return index
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("BM25 cache at %s unusable (%s); rebuilding it", directory, type(exc).__name__)
+            return None
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         terms = search_terms(query)
@@ -131,8 +177,10 @@ class HybridRetriever:
         bm25_weight: float = 1.0,
         duplicate_threshold: float = 0.6,
         answerability: AnswerabilityModel | None = None,
+        bm25_cache: Path | None = None,
     ) -> None:
         self.store = store
+        self.bm25_cache = bm25_cache
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
@@ -140,7 +188,6 @@ class HybridRetriever:
         self.bm25_weight = bm25_weight
         self.duplicate_threshold = duplicate_threshold
         self.answerability = answerability or AnswerabilityModel()
-        self._chunks: dict[str, StoredChunk] = {}
         self._bm25: Bm25Index | None = None
         self._lock = threading.Lock()
 
@@ -150,12 +197,20 @@ class HybridRetriever:
             self.refresh()
 
     def refresh(self) -> None:
+        """Load the BM25 index saved for the store's current chunks, or build (and save) it."""
         with self._lock:
-            chunks = self.store.all_chunks()
-            self._chunks = {c.id: c for c in chunks}
-            self._bm25 = Bm25Index(chunks)
+            key = self.store.corpus_key()
+            index = Bm25Index.load(self.bm25_cache, key) if key and self.bm25_cache else None
+            if index is None:
+                chunks = self.store.all_chunks()
+                index = Bm25Index.from_chunks(chunks)
+                key = key or corpus_key(c.id for c in chunks)
+                if self.bm25_cache and chunks:
+                    index.save(self.bm25_cache, key)
+                log.info("BM25 built for %d chunks", len(chunks))
+            self._bm25 = index
             self.embedder.warm_up()
-            log.info("Retriever ready: %d chunks", len(chunks))
+            log.info("Retriever ready: %d chunks", len(index.ids))
 
     def idf(self, term: str) -> float:
         """Rarity of a folded term in the indexed corpus (weights key terms in coverage scores)."""
@@ -166,7 +221,8 @@ class HybridRetriever:
     @property
     def chunk_count(self) -> int:
         self.warm_up()
-        return len(self._chunks)
+        assert self._bm25 is not None
+        return len(self._bm25.ids)
 
     def retrieve(self, query: str, k: int = 5, english: bool | None = None) -> Retrieval:
         """The `k` best passages for `query`, near-duplicates collapsed, with an answerability verdict.
@@ -201,10 +257,11 @@ class HybridRetriever:
         for rank, (cid, _) in enumerate(lexical):
             scores[cid] = scores.get(cid, 0.0) + self.bm25_weight / (self.rrf_k + rank + 1)
         ranked = sorted(scores, key=lambda c: (-scores[c], c))
+        stored = self.store.get(ranked)  # texts come from the store: nothing held in memory per chunk
         out = []
         for cid in ranked:
-            chunk = self._chunks.get(cid)
-            if chunk is None:  # in Chroma but not in our snapshot: stale snapshot, skip safely
+            chunk = stored.get(cid)
+            if chunk is None:  # listed by a stale BM25 index but gone from the store: skip safely
                 continue
             meta = chunk.metadata
             out.append(

@@ -9,6 +9,8 @@ function would try to download a model.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import time
 from collections import defaultdict
@@ -20,13 +22,15 @@ from typing import Any
 import numpy as np
 
 from assistant.chunking import Chunk
-from assistant.errors import StoreUnavailableError
+from assistant.errors import AssistantError, StoreUnavailableError
+from assistant.text import search_terms
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: each chunk carries its BM25 terms; the collection its corpus key
 _WRITE_BATCH = 512
 _FINGERPRINT_PREFIX = "fp_"
+CORPUS_KEY = "corpus_key"  # hash of every chunk id: which BM25 cache matches this collection
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,28 @@ class IndexReport:
             f"added {self.added}, updated {self.updated}, removed {self.removed}, "
             f"unchanged {self.unchanged}{rebuilt} in {self.seconds:.1f} s"
         )
+
+
+def _server_errors(method):
+    """In server mode, a server that stops answering mid-session is a clear `StoreUnavailableError`."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except AssistantError:
+            raise
+        except Exception as exc:
+            if not self.host:
+                raise
+            self._client = self._collection = None  # reconnect on the next call
+            raise StoreUnavailableError(
+                f"The Chroma server at {self.host}:{self.port} stopped answering ({type(exc).__name__}); "
+                "is `chroma run` still running?",
+                vi="Máy chủ kho vector không phản hồi.",
+            ) from exc
+
+    return guarded
 
 
 class ChunkStore:
@@ -148,6 +174,7 @@ class ChunkStore:
         )
 
     # --- writing ----------------------------------------------------------------------------
+    @_server_errors
     def sync(
         self,
         chunks: Sequence[Chunk],
@@ -177,10 +204,12 @@ class ChunkStore:
                 ids=[c.id for c in batch],
                 embeddings=vectors,
                 documents=[c.text for c in batch],
-                metadatas=[_clean_metadata(c.metadata) for c in batch],
+                metadatas=[_clean_metadata(c.metadata) | {"terms": " ".join(lexical_terms(c))} for c in batch],
             )
         for start in range(0, len(stale), _WRITE_BATCH):
             col.delete(ids=stale[start : start + _WRITE_BATCH])
+        if new or stale or (col.metadata or {}).get(CORPUS_KEY) is None:
+            col.modify(metadata={**(col.metadata or {}), CORPUS_KEY: corpus_key(wanted)})
 
         added_by_doc: dict[str, int] = defaultdict(int)
         removed_by_doc: dict[str, int] = defaultdict(int)
@@ -198,6 +227,7 @@ class ChunkStore:
             seconds=time.perf_counter() - t0,
         )
 
+    @_server_errors
     def drop(self) -> None:
         """Delete the collection (used by `--rebuild`)."""
         client = self._connect()
@@ -220,10 +250,12 @@ class ChunkStore:
             offset += 5000
 
     # --- reading ----------------------------------------------------------------------------
+    @_server_errors
     def count(self) -> int:
         col = self._get_collection(create=False)
         return col.count() if col is not None else 0
 
+    @_server_errors
     def all_chunks(self) -> list[StoredChunk]:
         """Every stored chunk with its text and metadata, in a stable order."""
         col = self._get_collection(create=False)
@@ -242,6 +274,24 @@ class ChunkStore:
         out.sort(key=lambda c: (c.doc_id, int(c.metadata.get("index", 0)), c.id))
         return out
 
+    def corpus_key(self) -> str | None:
+        """The key `sync` recorded for the current set of chunks (None for an empty or older index)."""
+        col = self._get_collection(create=False)
+        return str((col.metadata or {}).get(CORPUS_KEY)) if col is not None and col.metadata else None
+
+    @_server_errors
+    def get(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """The stored chunks with these ids (missing ids are left out)."""
+        col = self._get_collection(create=False)
+        if col is None or not ids:
+            return {}
+        page = col.get(ids=list(ids), include=["documents", "metadatas"])
+        return {
+            cid: StoredChunk(cid, str((meta or {}).get("doc_id", "")), doc or "", dict(meta or {}))
+            for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+        }
+
+    @_server_errors
     def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """The `n` nearest chunks as (id, cosine similarity), best first."""
         col = self._get_collection(create=False)
@@ -252,6 +302,17 @@ class ChunkStore:
             return []
         res = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+
+def corpus_key(ids) -> str:
+    """Order-independent hash of a set of chunk ids."""
+    return hashlib.sha1("\n".join(sorted(ids)).encode("utf-8")).hexdigest()
+
+
+def lexical_terms(chunk: Chunk) -> list[str]:
+    """What BM25 indexes for a chunk (title and text), computed once when the chunk is written."""
+    title = str(chunk.metadata.get("title", ""))
+    return search_terms(f"{title}\n{chunk.text}")
 
 
 def embedding_text(chunk: Chunk) -> str:

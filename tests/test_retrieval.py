@@ -55,3 +55,34 @@ def test_answerability_model_floors():
     assert not model.answerable({"dense": 0.95, "english": 0.0, "missing_numbers": 1.0})
     folded = {"dense": 0.7, "english": 0.0, "missing_numbers": 0.0, "folded": 1.0}
     assert model.answerable(folded | {"coverage": 0.9}) and not model.answerable(folded | {"coverage": 0.3})
+
+
+def test_bm25_is_saved_beside_the_index_and_loaded_not_rebuilt(fresh, monkeypatch):
+    from assistant.pipeline import Assistant
+    from assistant.retrieval import Bm25Index
+
+    fresh.index()
+    cache = Assistant.bm25_cache_dir(fresh.settings)
+    assert (cache / "index.json").is_file() and fresh.store.corpus_key()
+    assert all("terms" in c.metadata for c in fresh.store.all_chunks())  # terms written with each chunk
+
+    def no_rebuild(*_args, **_kwargs):
+        raise AssertionError("BM25 was rebuilt although a matching saved index exists")
+
+    monkeypatch.setattr(Bm25Index, "from_chunks", no_rebuild)
+    restarted = Assistant(fresh.settings, embedder=fresh.embedder)
+    assert restarted.retriever.chunk_count == fresh.store.count()
+    top = restarted.retrieve("Ai là Tổng Giám đốc Tập đoàn Viettel?").passages[0]
+    assert top.doc_id == "003_b67893258f750185"
+
+
+def test_a_changed_corpus_invalidates_the_saved_bm25(fresh):
+    fresh.index()
+    key = fresh.store.corpus_key()
+    (fresh.settings.corpus_dir / "new.txt").write_text(
+        "Hải Phòng ra mắt cổng dịch vụ công số\nNgày 1/6/2023, Hải Phòng ra mắt cổng dịch vụ công số cho 15 quận.",
+        encoding="utf-8",
+    )
+    fresh.index()
+    assert fresh.store.corpus_key() != key
+    assert fresh.retrieve("Hải Phòng ra mắt cổng dịch vụ công số khi nào?").passages[0].doc_id == "new"
