@@ -131,7 +131,11 @@ class Assistant:
                 len(stats.chunks),
                 stats.repeated_passages,
             )
-            report = self.store.sync(stats.chunks, self.embedder.embed_passages, rebuild=rebuild)
+            shown, self.embedder.show_progress = self.embedder.show_progress, False  # the store shows one bar
+            try:
+                report = self.store.sync(stats.chunks, self.embedder.embed_passages, rebuild=rebuild)
+            finally:
+                self.embedder.show_progress = shown
             self.retriever.refresh()
             return report
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from assistant.chunking import Chunk
 from assistant.errors import AssistantError, StoreUnavailableError
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "2"  # 2: each chunk carries its BM25 terms; the collection its corpus key
 _WRITE_BATCH = 512
+_PROGRESS_MIN = 64
 _FINGERPRINT_PREFIX = "fp_"
 CORPUS_KEY = "corpus_key"  # hash of every chunk id: which BM25 cache matches this collection
 
@@ -197,15 +199,19 @@ class ChunkStore:
         new = [c for c in chunks if c.id not in existing]
         stale = [i for i in existing if i not in wanted]
 
-        for start in range(0, len(new), _WRITE_BATCH):
-            batch = new[start : start + _WRITE_BATCH]
-            vectors = embed([embedding_text(c) for c in batch])
-            col.upsert(
-                ids=[c.id for c in batch],
-                embeddings=vectors,
-                documents=[c.text for c in batch],
-                metadatas=[_clean_metadata(c.metadata) | {"terms": " ".join(lexical_terms(c))} for c in batch],
-            )
+        # one bar with an ETA for the whole run; each batch is written as soon as it is embedded, so
+        # an interrupted run keeps what it wrote and the next one embeds only what is missing
+        with tqdm(total=len(new), desc="Indexing", unit="chunk", disable=len(new) < _PROGRESS_MIN) as bar:
+            for start in range(0, len(new), _WRITE_BATCH):
+                batch = new[start : start + _WRITE_BATCH]
+                vectors = embed([embedding_text(c) for c in batch])
+                col.upsert(
+                    ids=[c.id for c in batch],
+                    embeddings=vectors,
+                    documents=[c.text for c in batch],
+                    metadatas=[_clean_metadata(c.metadata) | {"terms": " ".join(lexical_terms(c))} for c in batch],
+                )
+                bar.update(len(batch))
         for start in range(0, len(stale), _WRITE_BATCH):
             col.delete(ids=stale[start : start + _WRITE_BATCH])
         if new or stale or (col.metadata or {}).get(CORPUS_KEY) is None:
