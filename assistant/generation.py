@@ -116,6 +116,15 @@ class LLMAnswerer:
         # no document, question or earlier turn may smuggle in a chat control token (any backend)
         return [type(m)(neutralize(str(m.content))) for m in out]
 
+    def prime(self) -> None:
+        """Prefill the system prompt once, so the first question finds it in llama.cpp's KV cache.
+
+        llama.cpp reuses the longest prefix shared with the previous prompt; every prompt starts with
+        the same system text, so after this only the passages and the question are prefilled.
+        """
+        for _ in self.chat.stream(self.messages("Xin chào", [], []), max_tokens=1):
+            pass
+
     def stream(
         self,
         question: str,

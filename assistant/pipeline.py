@@ -248,6 +248,8 @@ class Assistant:
                     self.settings.context_tokens,
                     similarity=self._similarity,
                 )
+                if backend == "local":
+                    self._answerers[backend].prime()
             return self._answerers[backend]
 
     def _similarity(self, sentences: list[str], passages: list[str]):
