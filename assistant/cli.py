@@ -186,13 +186,18 @@ def cmd_eval_judge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_json_object(path: Path) -> dict:
+def _read_json(path: Path, what: str) -> object:
+    """A JSON file's value; unreadable or malformed files are one clear error naming the file."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InvalidInputFileError(f"Cannot read {path}: {exc.strerror}") from exc
+        raise InvalidInputFileError(f"Cannot read {what} file {path}: {exc.strerror}") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInputFileError(f"{path} is not valid UTF-8 JSON: {exc}") from exc
+        raise InvalidInputFileError(f"{what.capitalize()} file {path} is not valid UTF-8 JSON: {exc}") from exc
+
+
+def _read_json_object(path: Path) -> dict:
+    data = _read_json(path, "gate")
     if not isinstance(data, dict):
         raise InvalidInputFileError(f"{path} must be a JSON object of metric name → number")
     bounds = {k: v for k, v in data.items() if not k.startswith("_")}  # "_comment" keys are notes
@@ -203,16 +208,9 @@ def _read_json_object(path: Path) -> dict:
 
 def load_history(path: Path):
     """Read a chat history file: a JSON list of {"role": "user"|"assistant", "content": str}."""
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInputFileError(f"Cannot read history file {path}: {exc.strerror}") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInputFileError(f"History file {path} is not valid UTF-8 JSON: {exc}") from exc
     from assistant.condense import parse_history
 
-    return parse_history(data, str(path))
+    return parse_history(_read_json(path, "history"), str(path))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

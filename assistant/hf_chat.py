@@ -18,17 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
 from pydantic import PrivateAttr
 
 from assistant.config import Settings
 from assistant.errors import BackendUnavailableError
-from assistant.llm import END_OF_TURN, render_chatml
+from assistant.llm import END_OF_TURN, StreamingChatModel, render_chatml
 
 
-class TransformersChat(BaseChatModel):
+class TransformersChat(StreamingChatModel):
     """Greedy decoding with a transformers causal LM on the CPU (or a GPU if torch sees one)."""
 
     model_name: str
@@ -98,16 +97,6 @@ class TransformersChat(BaseChatModel):
                         run_manager.on_llm_new_token(text, chunk=chunk)
                     yield chunk
             worker.join()
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        text = "".join(c.text for c in self._stream(messages, stop, run_manager, **kwargs))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
 
 _MODELS: dict[tuple[str, str | None], TransformersChat] = {}

@@ -52,7 +52,21 @@ def render_chatml(messages: list[BaseMessage]) -> str:
     return "".join(parts) + "<|im_start|>assistant\n"
 
 
-class LlamaCppChat(BaseChatModel):
+class StreamingChatModel(BaseChatModel):
+    """A chat model written as `_stream` alone; a non-streaming call joins the streamed pieces."""
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        text = "".join(c.text for c in self._stream(messages, stop, run_manager, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+class LlamaCppChat(StreamingChatModel):
     """A GGUF model on the CPU via llama-cpp-python, greedy (temperature 0) and streaming."""
 
     model_path: str
@@ -143,16 +157,6 @@ class LlamaCppChat(BaseChatModel):
         p = np.exp(logits - logits.max())
         p /= p.sum()
         return dict(zip(ids, (float(x) for x in p), strict=True))
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        text = "".join(c.text for c in self._stream(messages, stop, run_manager, **kwargs))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
 
 _LOCAL_MODELS: dict[str, LlamaCppChat] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def run_size(size: int) -> dict:
                 capture_output=True,
                 text=True,
                 cwd=ROOT,
-                env={**__import__("os").environ, "PYTHONPATH": str(ROOT), "SCALE_SIZE": str(size)},
+                env={**os.environ, "PYTHONPATH": str(ROOT), "SCALE_SIZE": str(size)},
                 check=True,
             )
             row |= json.loads(out.stdout.strip().splitlines()[-1])
@@ -135,7 +136,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase == "index":
-        print(json.dumps(index_one(int(__import__("os").environ["SCALE_SIZE"]), args.work)))
+        print(json.dumps(index_one(int(os.environ["SCALE_SIZE"]), args.work)))
         return
     if args.phase == "query":
         print(json.dumps(query_one(args.work, args.work / "corpus-questions.jsonl")))

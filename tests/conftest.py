@@ -62,6 +62,22 @@ def fresh(tmp_path, embedder) -> Assistant:
     return Assistant(settings, embedder=embedder)
 
 
+def wait_for_url(url: str, proc: subprocess.Popen, seconds: float, what: str, log: Path | None = None) -> None:
+    """Return once `url` answers; kill `proc` and fail (with its log) if it exits or time runs out."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    details = f":\n{log.read_text(errors='replace')}" if log and log.exists() else ""
+    raise RuntimeError(f"{what} did not start (exit code {proc.poll()}){details}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -94,16 +110,7 @@ def llama_server(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not start")
+    wait_for_url(f"http://127.0.0.1:{port}/v1/models", proc, 60, "llama_cpp.server")
     yield proc, f"http://127.0.0.1:{port}/v1"
     proc.kill()
     proc.wait()

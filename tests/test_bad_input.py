@@ -7,7 +7,6 @@ bytes as question files and uploads. Nothing else may escape: no traceback, no p
 
 from __future__ import annotations
 
-import json
 import unicodedata
 
 import pytest
@@ -142,4 +141,3 @@ def test_the_cli_refuses_malformed_history_in_one_line(tmp_path, content):
         timeout=120,
     )
     assert out.returncode == 2 and "Traceback" not in out.stderr and out.stderr.count("\n") == 1
-    json.dumps(out.stderr)  # printable

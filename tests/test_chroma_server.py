@@ -11,13 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, copy_seeds, free_port
+from tests.conftest import ROOT, copy_seeds, free_port, wait_for_url
 
 pytestmark = pytest.mark.slow
 CHROMA = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
@@ -29,15 +27,8 @@ def start_chroma(path: Path, port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("chroma run did not start")
+    wait_for_url(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, 60, "chroma run")
+    return proc
 
 
 @pytest.fixture

@@ -25,24 +25,31 @@ class EvalQuestion:
     history: list[Message] = field(default_factory=list)
 
 
-def load_questions(path: Path) -> list[EvalQuestion]:
-    """Parse a JSONL question file; a bad line is reported with its number, never skipped silently."""
+def read_jsonl(path: Path, what: str) -> list[tuple[str, object]]:
+    """Every non-empty line of a JSONL file as (`file:line`, decoded value); a bad line names its number."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise InvalidInputFileError(f"Cannot read question file {path}: {exc.strerror}") from exc
+        raise InvalidInputFileError(f"Cannot read {what} file {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
-        raise InvalidInputFileError(f"Question file {path} is not UTF-8") from exc
-    questions: list[EvalQuestion] = []
-    seen: set[str] = set()
+        raise InvalidInputFileError(f"{what.capitalize()} file {path} is not UTF-8") from exc
+    records = []
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
         try:
-            item = json.loads(line)
+            records.append((where, json.loads(line)))
         except json.JSONDecodeError as exc:
             raise InvalidInputFileError(f"{where}: not valid JSON ({exc.msg})") from exc
+    return records
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Parse a JSONL question file; a bad line is reported with its number, never skipped silently."""
+    questions: list[EvalQuestion] = []
+    seen: set[str] = set()
+    for where, item in read_jsonl(path, "question"):
         q = _parse_item(item, where)
         if q.id in seen:
             raise InvalidInputFileError(f"{where}: duplicate id {q.id!r}")

@@ -15,6 +15,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from assistant.errors import InvalidInputFileError
+from assistant.evaluation.dataset import read_jsonl
 from assistant.evaluation.judges import Judge
 from assistant.text import normalize
 
@@ -31,21 +32,8 @@ class ClaimItem:
 
 def load_claims(path: Path) -> list[ClaimItem]:
     """Parse a claims JSONL file; a bad line is reported with its number."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InvalidInputFileError(f"Cannot read claims file {path}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise InvalidInputFileError(f"Claims file {path} is not UTF-8") from exc
     items = []
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputFileError(f"{where}: not valid JSON ({exc.msg})") from exc
+    for where, raw in read_jsonl(path, "claims"):
         if not isinstance(raw, dict):
             raise InvalidInputFileError(f"{where}: expected a JSON object")
         for key in ("id", "passage", "claim", "label"):
