@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     duplicate_threshold: float = 0.6
+    # The repeated-paragraph count logged at indexing compares every pair of articles: cheap for
+    # a newsroom's few hundred, hours for a 20,000-article archive, so it is skipped above this.
+    duplicate_scan_max_articles: int = 1000
     # Questions whose best passage is less similar than this are refused before any answer is
     # written (off-topic). Calibrated on eval/questions.jsonl by benchmarks/calibrate_refusal.py.
     min_dense_similarity: float = 0.798

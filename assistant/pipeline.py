@@ -50,7 +50,7 @@ class CorpusStats:
 
     articles: list[Article]
     chunks: list[Chunk]
-    repeated_passages: int
+    repeated_passages: int | None  # None: not counted (corpus too large to compare pairwise)
 
 
 class Assistant:
@@ -118,18 +118,21 @@ class Assistant:
             self.settings.chunk_tokens,
             self.settings.chunk_overlap_tokens,
         )
-        repeated = find_repeated_passages(articles, self.settings.duplicate_threshold)
-        return CorpusStats(articles, chunks, len(repeated))
+        if len(articles) <= self.settings.duplicate_scan_max_articles:
+            repeated: int | None = len(find_repeated_passages(articles, self.settings.duplicate_threshold))
+        else:
+            repeated = None  # only logged; retrieval collapses duplicates among the passages it returns
+        return CorpusStats(articles, chunks, repeated)
 
     def index(self, rebuild: bool = False) -> IndexReport:
         """Bring the store in line with the corpus folder (incremental unless `rebuild`)."""
         with self._index_lock:
             stats = self.load_chunks()
             log.info(
-                "%d articles, %d chunks, %d paragraphs repeated across articles",
+                "%d articles, %d chunks, %s paragraphs repeated across articles",
                 len(stats.articles),
                 len(stats.chunks),
-                stats.repeated_passages,
+                "uncounted" if stats.repeated_passages is None else stats.repeated_passages,
             )
             shown, self.embedder.show_progress = self.embedder.show_progress, False  # the store shows one bar
             try:

@@ -1,7 +1,12 @@
 """How cost grows with corpus size: index time, chunks/s, disk, retrieval latency, planted-fact recall, RAM.
 
 Usage: python benchmarks/scale.py [--sizes 1000 10000] [--out benchmarks/results/scale.json]
-       python benchmarks/scale.py --sizes 100000      # by hand: embedding 100k chunks takes a while
+       python benchmarks/scale.py --sizes 100000 --work /var/tmp/scale   # by hand: ~2.5 h of embedding
+
+With `--work`, each size's corpus and index are kept in WORK/size-N: an interrupted run resumes
+where it stopped (the store is resumable), and a finished index is reused, not rebuilt. The index
+time reported is the sum over all runs that embedded something. Rows are merged into the JSON by
+size, so running 100k alone keeps the 1k and 10k rows.
 
 Each size runs in its own process (so peak RSS is that size's own) on a corpus from
 `benchmarks/make_corpus.py`: index it, restart (a new process loads the saved index: start-up time),
@@ -36,23 +41,31 @@ def _percentiles(ms: list[float]) -> dict[str, float]:
 
 
 def index_one(size: int, work: Path) -> dict:
-    """Phase 1 (own process): make the corpus and index it."""
+    """Phase 1 (own process): make the corpus and index it; resumes an interrupted run in `work`."""
     from assistant.config import Settings
     from assistant.pipeline import Assistant
     from benchmarks.make_corpus import make_corpus
 
+    runs_file = work / "index-runs.json"
+    runs = json.loads(runs_file.read_text()) if runs_file.exists() else []
     made = make_corpus(size, work / "corpus")
     settings = Settings(corpus_dir=work / "corpus", persist_dir=work / "vectorstore", llm="extractive")
     t0 = time.perf_counter()
     report = Assistant(settings).index()
     seconds = time.perf_counter() - t0
-    chunks = report.added + report.updated + report.unchanged
+    embedded = report.added + report.updated
+    if embedded:
+        runs.append({"embedded": embedded, "seconds": round(seconds, 1)})
+        runs_file.write_text(json.dumps(runs))
+    chunks = embedded + report.unchanged
+    total_s = sum(r["seconds"] for r in runs) or seconds
     return {
         "size": size,
         "articles": made["articles"],
         "chunks": chunks,
-        "index_s": round(seconds, 1),
-        "chunks_per_s": round(chunks / seconds, 1),
+        "index_s": round(total_s, 1),
+        "index_runs": len(runs),
+        "chunks_per_s": round(sum(r["embedded"] for r in runs) / total_s, 1) if runs else None,
         "disk_mb": round(_dir_size(work / "vectorstore") / 1e6, 1),
         "index_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
@@ -91,22 +104,28 @@ def query_one(work: Path, questions_file: Path) -> dict:
     }
 
 
-def run_size(size: int) -> dict:
-    with tempfile.TemporaryDirectory(prefix=f"scale-{size}-") as tmp:
-        work = Path(tmp)
-        row = {}
-        for phase in ("index", "query"):
-            out = subprocess.run(
-                [sys.executable, __file__, "--phase", phase, "--work", str(work)],
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": str(ROOT), "SCALE_SIZE": str(size)},
-                check=True,
-            )
-            row |= json.loads(out.stdout.strip().splitlines()[-1])
-        print(json.dumps(row), flush=True)
-        return row
+def run_size(size: int, work: Path) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    row = {}
+    for phase in ("index", "query"):
+        out = subprocess.run(  # stderr passes through: the indexing bar and its ETA stay visible
+            [sys.executable, __file__, "--phase", phase, "--work", str(work)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "SCALE_SIZE": str(size)},
+            check=True,
+        )
+        row |= json.loads(out.stdout.strip().splitlines()[-1])
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def merge_rows(out: Path, rows: list[dict]) -> list[dict]:
+    """New rows replace earlier rows of the same size; other sizes are kept."""
+    old = json.loads(out.read_text(encoding="utf-8"))["rows"] if out.exists() else []
+    by_size = {r["size"]: r for r in old} | {r["size"]: r for r in rows}
+    return [by_size[k] for k in sorted(by_size)]
 
 
 def chart(rows: list[dict], path: Path) -> None:
@@ -133,7 +152,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.json")
     parser.add_argument("--phase", choices=["index", "query"], help=argparse.SUPPRESS)
-    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help="keep corpora and indexes here (resumable); default: temporary")
     args = parser.parse_args()
     if args.phase == "index":
         print(json.dumps(index_one(int(os.environ["SCALE_SIZE"]), args.work)))
@@ -141,7 +160,14 @@ def main() -> None:
     if args.phase == "query":
         print(json.dumps(query_one(args.work, args.work / "corpus-questions.jsonl")))
         return
-    rows = [run_size(size) for size in args.sizes]
+    rows = []
+    for size in args.sizes:
+        if args.work:
+            rows.append(run_size(size, args.work / f"size-{size}"))
+        else:
+            with tempfile.TemporaryDirectory(prefix=f"scale-{size}-") as tmp:
+                rows.append(run_size(size, Path(tmp)))
+    rows = merge_rows(args.out, rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"rows": rows}, indent=2), encoding="utf-8")
     chart(rows, args.out.with_suffix(".png"))
