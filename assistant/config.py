@@ -79,11 +79,16 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Path.home() / ".cache" / "tro-ly-chuyen-doi-so"
     # Context budget for the numbered passages (tokens of the model's tokenizer, cl100k for APIs)
     context_tokens: int = 1200
-    # Sentences of each passage sent to the LLM (those matching the question best; 0 = whole passages).
-    # Prefill dominates the wait on a CPU: see benchmarks/generation.py for the trade-off.
+    # What an LLM reads: the best sentences (those matching the question best) of the best
+    # `llm_max_passages` among the first `llm_focus_pool` retrieved passages, at most
+    # `llm_passage_sentences` from one, while they fit in `llm_focus_tokens` (cl100k; 0 = no cap);
+    # 0 sentences = whole passages. Prefill dominates the wait on a CPU. Measured on
+    # eval/questions.jsonl (key facts present in what the model reads): 2 sentences of 3 of the
+    # first 5 passages, 0.725 at 411 tokens on average; these defaults 0.750 at 354.
     llm_passage_sentences: int = 2
-    # Passages an LLM answers from (of top_k): fewer tokens to prefill before the first word
     llm_max_passages: int = 3
+    llm_focus_pool: int = 10
+    llm_focus_tokens: int = 400
     # An LLM is only asked when what it reads covers this share of the question's key terms (and
     # every number in it). Measured on eval/questions.jsonl with the local model: 0.5 let 5 of 13
     # unanswerable questions through; 0.6 stops 4 of them and costs 3 of 80 correct answers.

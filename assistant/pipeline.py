@@ -85,6 +85,8 @@ class Assistant:
         )
         self._index_lock = threading.RLock()
         self._answerers: dict[str, LLMAnswerer] = {}
+        self._count_tokens = tiktoken_counter(settings.tokenizer)
+        self._loading: set[str] = set()
 
     @staticmethod
     def bm25_cache_dir(settings: Settings) -> Path:
@@ -255,6 +257,28 @@ class Assistant:
                     self._answerers[backend].prime()
             return self._answerers[backend]
 
+    def preload(self, backend: str) -> None:
+        """Load `backend`'s model on a background thread; a question asked meanwhile waits for it.
+
+        A failed load is logged and forgotten: the next question loads again and reports the error
+        the usual way (extractive fallback with a notice).
+        """
+
+        def load() -> None:
+            try:
+                self.answerer(backend)
+            except Exception:
+                log.exception("Loading the %s model failed", backend)
+            finally:
+                self._loading.discard(backend)
+
+        self._loading.add(backend)
+        threading.Thread(target=load, name=f"load-{backend}", daemon=True).start()
+
+    def loading(self, backend: str) -> bool:
+        """Is `backend`'s model still loading in the background?"""
+        return backend in self._loading
+
     def _similarity(self, sentences: list[str], passages: list[str]):
         return self.embedder.embed_passages(sentences) @ self.embedder.embed_passages(passages).T
 
@@ -277,7 +301,8 @@ class Assistant:
         name = self.resolve_backend(backend)
         t0 = time.perf_counter()
         self.ensure_index()
-        retrieval = self.retrieve(question, history, max(top_k, depth or 0))
+        pool = self.settings.llm_focus_pool if name != "extractive" else 0
+        retrieval = self.retrieve(question, history, max(top_k, depth or 0, pool))
         t1 = time.perf_counter()
 
         def extractive() -> Answer:
@@ -286,7 +311,7 @@ class Assistant:
         # Evidence check before any model call: when the text the model would read does not hold
         # what the question names (its key terms, its numbers), a small LLM only invents an answer
         # (measured on eval/questions.jsonl: see the README's quality table).
-        focused = self.focus(question, retrieval, top_k) if name != "extractive" else []
+        focused = self.focus(question, retrieval) if name != "extractive" else []
         if name == "extractive" or not self.evidence_suffices(question, retrieval, [t for _, t in focused]):
             answer = (
                 extractive()
@@ -339,17 +364,20 @@ class Assistant:
         assert stream.answer is not None
         return stream.answer
 
-    def focus(self, question: str, retrieval: Retrieval, top_k: int) -> list[tuple[Passage, str]]:
+    def focus(self, question: str, retrieval: Retrieval) -> list[tuple[Passage, str]]:
         """What an LLM reads: the best sentences of the best passages (or whole passages, if so set)."""
-        if not self.settings.llm_passage_sentences:
-            return [(p, p.text) for p in retrieval.passages[: min(top_k, self.settings.llm_max_passages)]]
+        settings = self.settings
+        if not settings.llm_passage_sentences:
+            return [(p, p.text) for p in retrieval.passages[: settings.llm_max_passages]]
         return self.extractive.focus(
             question,
             retrieval.query,
-            retrieval.passages[:top_k],
+            retrieval.passages[: settings.llm_focus_pool],
             self.retriever.idf,
-            max_passages=self.settings.llm_max_passages,
-            max_sentences=self.settings.llm_passage_sentences,
+            max_passages=settings.llm_max_passages,
+            max_sentences=settings.llm_passage_sentences,
+            budget=settings.llm_focus_tokens,
+            count=self._count_tokens,
         )
 
     def evidence_suffices(self, question: str, retrieval: Retrieval, texts: list[str]) -> bool:

@@ -47,6 +47,7 @@ TEXT = {
     "top_k": "Số đoạn văn nguồn",
     "show_scores": "Hiện điểm truy xuất",
     "thinking": "Đang tìm trong các bài viết…",
+    "loading_model": "(mô hình ngôn ngữ đang được nạp, chỉ lần đầu sau khi khởi động)",
     "sources": "Nguồn",
     "no_sources": "Không có nguồn nào được trích dẫn: các bài viết không chứa thông tin này.",
     "unverified": "chưa được kiểm chứng",
@@ -210,9 +211,12 @@ def build_app(assistant: Assistant):
             yield "", chat, history
             return
         turn = sum(1 for m in chat if m["role"] == "assistant") + 1
+        waiting = TEXT["thinking"]
+        if assistant.loading(assistant.resolve_backend(backend)):
+            waiting += " " + TEXT["loading_model"]
         chat += [
             {"role": "user", "content": render_user(question)},
-            {"role": "assistant", "content": render_partial(TEXT["thinking"])},
+            {"role": "assistant", "content": render_partial(waiting)},
         ]
         yield "", chat, history
         messages = [Message(m["role"], m["content"]) for m in history]
@@ -330,7 +334,11 @@ def theme():
 
 
 def prepare(settings: Settings) -> Assistant:
-    """Build the index if missing and load the default model once, before the page opens."""
+    """Build the index if missing, then start loading the default model in the background.
+
+    The page opens while the model loads (several seconds on a CPU): the corpus tab and the
+    settings work at once, and a question asked meanwhile waits for the model and says so.
+    """
     assistant = Assistant(settings)
     print(f"Đang kiểm tra chỉ mục tại {assistant.store.location}…", flush=True)
     report = assistant.ensure_index()
@@ -339,8 +347,8 @@ def prepare(settings: Settings) -> Assistant:
     assistant.retriever.warm_up()
     backend = assistant.resolve_backend()
     if backend != "extractive" and not assistant.available_backends().get(backend):
-        print(f"Đang tải mô hình cho backend {backend}… (một lần, khi khởi động)", flush=True)
-        assistant.answerer(backend)
+        print(f"Đang tải mô hình cho backend {backend} ở chế độ nền… (một lần, khi khởi động)", flush=True)
+        assistant.preload(backend)
     return assistant
 
 

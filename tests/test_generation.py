@@ -25,6 +25,21 @@ def test_focus_sends_the_sentence_holding_the_asked_for_number(indexed):
     assert len(focused) == 3 and all(len(t) < len(p.text) for p, t in focused if len(p.text) > 400)
 
 
+def test_a_token_budget_keeps_the_best_sentences_and_stays_within_it(indexed):
+    question = "Có bao nhiêu đại biểu tham dự khai mạc VIDW2022?"
+    retrieval = indexed.retrieve(question, k=10)
+    words = lambda s: len(s.split())  # noqa: E731
+    unbounded = indexed.extractive.focus(question, retrieval.query, retrieval.passages, indexed.retriever.idf, 4, 2)
+    focused = indexed.extractive.focus(
+        question, retrieval.query, retrieval.passages, indexed.retriever.idf, 4, 2, budget=60, count=words
+    )
+    assert "350" in focused[0][1]
+    assert sum(words(t) for _, t in focused) <= 60 < sum(words(t) for _, t in unbounded)
+    # what is kept is a subset of what the unbounded focus picks, best passage first
+    assert focused[0][0].chunk_id == unbounded[0][0].chunk_id
+    assert {p.chunk_id for p, _ in focused} <= {p.chunk_id for p, _ in unbounded}
+
+
 def test_focused_texts_replace_passage_text_but_keep_numbers_and_titles():
     passages = [Passage(f"c{i}", f"d{i}", TEXT, title=f"Bài {i}") for i in range(3)]
     texts = ["Sự kiện khai mạc tối 12/10 tại Hà Nội."] * 3

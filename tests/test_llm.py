@@ -48,6 +48,16 @@ def test_local_follow_up(local):
     assert {c.doc_id for c in answer.citations} & {"001_49942c841792d2c4", "002_f8a9d01e470f1569"}
 
 
+def test_the_app_opens_while_the_model_loads_and_a_question_waits_for_it(indexed):
+    from assistant.ui import prepare
+
+    assistant = prepare(indexed.settings.model_copy(update={"llm": "local"}))
+    assert assistant.loading("local")  # prepare returned before the model finished loading
+    answer = assistant.ask("Ai là Tổng Giám đốc Tập đoàn Viettel?")
+    assert answer.backend == "local" and "Lê Đăng Dũng" in answer.text
+    assert not assistant.loading("local")
+
+
 SECRET = "sk-test-PLANTED-SECRET-0123456789"
 
 
