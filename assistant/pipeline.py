@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +85,8 @@ class Assistant:
         )
         self._index_lock = threading.RLock()
         self._answerers: dict[str, LLMAnswerer] = {}
-        self._count_tokens = tiktoken_counter(settings.tokenizer)
         self._loading: set[str] = set()
+        self._count_tokens: Callable[[str], int] | None = None
 
     @staticmethod
     def bm25_cache_dir(settings: Settings) -> Path:
@@ -257,6 +257,12 @@ class Assistant:
                     self._answerers[backend].prime()
             return self._answerers[backend]
 
+    def _token_counter(self) -> Callable[[str], int]:
+        """cl100k counter for the focus budget, made on first use (loading it costs ~0.2 s of start-up)."""
+        if self._count_tokens is None:
+            self._count_tokens = tiktoken_counter(self.settings.tokenizer)
+        return self._count_tokens
+
     def preload(self, backend: str) -> None:
         """Load `backend`'s model on a background thread; a question asked meanwhile waits for it.
 
@@ -377,7 +383,7 @@ class Assistant:
             max_passages=settings.llm_max_passages,
             max_sentences=settings.llm_passage_sentences,
             budget=settings.llm_focus_tokens,
-            count=self._count_tokens,
+            count=self._token_counter(),
         )
 
     def evidence_suffices(self, question: str, retrieval: Retrieval, texts: list[str]) -> bool:

@@ -5,8 +5,11 @@ Usage: python benchmarks/scale.py [--sizes 1000 10000] [--out benchmarks/results
 
 With `--work`, each size's corpus and index are kept in WORK/size-N: an interrupted run resumes
 where it stopped (the store is resumable), and a finished index is reused, not rebuilt. The index
-time reported is the sum over all runs that embedded something. Rows are merged into the JSON by
-size, so running 100k alone keeps the 1k and 10k rows.
+time reported is the sum over all runs that embedded something, less any seconds written to
+WORK/size-N/paused_s (the indexer stopped with SIGSTOP for another clean measurement). Rows are
+merged into the JSON by size, so running 100k alone keeps the 1k and 10k rows. `--app local`
+also starts the real app (`python app.py`) on each index: start-up until the page answers,
+five answers through `/ask`, and the app's peak RSS with the model loaded.
 
 Each size runs in its own process (so peak RSS is that size's own) on a corpus from
 `benchmarks/make_corpus.py`: index it, restart (a new process loads the saved index: start-up time),
@@ -58,13 +61,16 @@ def index_one(size: int, work: Path) -> dict:
         runs.append({"embedded": embedded, "seconds": round(seconds, 1)})
         runs_file.write_text(json.dumps(runs))
     chunks = embedded + report.unchanged
-    total_s = sum(r["seconds"] for r in runs) or seconds
+    # seconds the indexer was deliberately stopped (SIGSTOP) to take another clean measurement
+    paused = float((work / "paused_s").read_text()) if (work / "paused_s").exists() else 0.0
+    total_s = (sum(r["seconds"] for r in runs) or seconds) - paused
     return {
         "size": size,
         "articles": made["articles"],
         "chunks": chunks,
         "index_s": round(total_s, 1),
         "index_runs": len(runs),
+        "paused_s": round(paused, 1),
         "chunks_per_s": round(sum(r["embedded"] for r in runs) / total_s, 1) if runs else None,
         "disk_mb": round(_dir_size(work / "vectorstore") / 1e6, 1),
         "index_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -104,7 +110,52 @@ def query_one(work: Path, questions_file: Path) -> dict:
     }
 
 
-def run_size(size: int, work: Path) -> dict:
+def app_one(work: Path, questions_file: Path, backend: str, n_questions: int = 5) -> dict:
+    """Phase 3: the real app (`python app.py`) on this index: start-up, answers, peak RSS."""
+    from gradio_client import Client
+
+    from assistant.evaluation.dataset import load_questions
+    from tests.conftest import free_port, wait_for_url
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "ASSISTANT_LLM": backend,
+        "ASSISTANT_CORPUS_DIR": str(work / "corpus"),
+        "ASSISTANT_PERSIST_DIR": str(work / "vectorstore"),
+        "ASSISTANT_PORT": str(port),
+    }
+    log = work / f"app-{backend}.log"
+    t0 = time.perf_counter()
+    out = log.open("w")
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for_url(url, proc, 600, "the app", log)
+        startup_s = time.perf_counter() - t0
+        client = Client(url, verbose=False)
+        questions = load_questions(questions_file)[:n_questions]
+        seconds, backends = [], []
+        for q in questions:
+            t = time.perf_counter()
+            _text, answer = client.predict(q.question, [], api_name="/ask")
+            seconds.append(time.perf_counter() - t)
+            backends.append(answer["backend"])
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        out.close()
+    return {
+        f"app_{backend}_startup_s": round(startup_s, 2),
+        f"app_{backend}_answer_s": [round(x, 1) for x in seconds],
+        f"app_{backend}_backends": sorted(set(backends)),
+        f"app_{backend}_peak_rss_mb": round(peak_kb / 1024, 1),
+    }
+
+
+def run_size(size: int, work: Path, app_backends: list[str]) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     row = {}
     for phase in ("index", "query"):
@@ -117,6 +168,8 @@ def run_size(size: int, work: Path) -> dict:
             check=True,
         )
         row |= json.loads(out.stdout.strip().splitlines()[-1])
+    for backend in app_backends:
+        row |= app_one(work, work / "corpus-questions.jsonl", backend)
     print(json.dumps(row), flush=True)
     return row
 
@@ -151,6 +204,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.json")
+    parser.add_argument(
+        "--app", nargs="*", default=[], metavar="BACKEND", help="also time the real app, e.g. --app local"
+    )
     parser.add_argument("--phase", choices=["index", "query"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help="keep corpora and indexes here (resumable); default: temporary")
     args = parser.parse_args()
@@ -163,10 +219,10 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         if args.work:
-            rows.append(run_size(size, args.work / f"size-{size}"))
+            rows.append(run_size(size, args.work / f"size-{size}", args.app))
         else:
             with tempfile.TemporaryDirectory(prefix=f"scale-{size}-") as tmp:
-                rows.append(run_size(size, Path(tmp)))
+                rows.append(run_size(size, Path(tmp), args.app))
     rows = merge_rows(args.out, rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"rows": rows}, indent=2), encoding="utf-8")
