@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     # One CPU model instance answers one question at a time; more would only share the two cores.
     ui_concurrency: int = 1
     ui_max_queue: int = 64
+    # Articles named in the chat tab's corpus summary / rows in the corpus tab's table: a 20,000-
+    # article archive would otherwise send megabytes with every page load.
+    ui_summary_articles: int = 30
+    ui_table_articles: int = 1000
 
 
 @lru_cache(maxsize=1)

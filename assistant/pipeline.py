@@ -152,20 +152,8 @@ class Assistant:
         return None
 
     def indexed_articles(self) -> list[IndexedArticle]:
-        """Articles in the store with their chunk counts, in document-id order."""
-        by_doc: dict[str, list[dict]] = {}
-        for chunk in self.store.all_chunks():
-            by_doc.setdefault(chunk.doc_id, []).append(chunk.metadata)
-        return [
-            IndexedArticle(
-                doc_id,
-                str(metas[0].get("title", "")),
-                str(metas[0].get("date", "")),
-                str(metas[0].get("source", "")),
-                len(metas),
-            )
-            for doc_id, metas in sorted(by_doc.items())
-        ]
+        """Articles in the store with their chunk counts, in document-id order (kept with the BM25 index)."""
+        return [IndexedArticle(**a) for a in self.retriever.articles()]
 
     def add_article(self, file_name: str, raw: bytes) -> tuple[Article, IndexReport]:
         """Check an uploaded article, save it into the corpus folder and index it incrementally.

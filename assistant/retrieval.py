@@ -97,10 +97,13 @@ class Bm25Index:
     take minutes), and saved beside the index so a start-up loads it instead of building it.
     """
 
-    def __init__(self, ids: list[str], docs: list[list[str]] | None = None) -> None:
+    def __init__(self, ids: list[str], docs: list[list[str]] | None = None, articles: list[dict] | None = None) -> None:
         import bm25s
 
         self.ids = ids
+        # what the app's corpus tab lists (doc_id, title, date, source, chunks), kept with the index
+        # because reading every chunk back from the store at start-up takes seconds at 100k chunks
+        self.articles = articles or []
         self._bm25 = bm25s.BM25()
         self._doc_freq: dict[str, int] = {}
         if docs is not None:
@@ -118,7 +121,20 @@ class Bm25Index:
             else search_terms(f"{c.metadata.get('title', '')}\n{c.text}")
             for c in chunks
         ]
-        return cls([c.id for c in chunks], docs)
+        by_doc: dict[str, dict] = {}
+        for c in chunks:
+            entry = by_doc.setdefault(
+                c.doc_id,
+                {
+                    "doc_id": c.doc_id,
+                    "title": str(c.metadata.get("title", "")),
+                    "date": str(c.metadata.get("date", "")),
+                    "source": str(c.metadata.get("source", "")),
+                    "chunks": 0,
+                },
+            )
+            entry["chunks"] += 1
+        return cls([c.id for c in chunks], docs, [by_doc[d] for d in sorted(by_doc)])
 
     def save(self, directory: Path, key: str) -> None:
         """Write the index and its key; a reader never sees a half-written cache (rename at the end)."""
@@ -127,7 +143,8 @@ class Bm25Index:
         tmp.mkdir(parents=True)
         if self.ids:
             self._bm25.save(str(tmp / "bm25s"))
-        (tmp / "index.json").write_text(json.dumps({"key": key, "ids": self.ids, "doc_freq": self._doc_freq}))
+        meta = {"key": key, "ids": self.ids, "doc_freq": self._doc_freq, "articles": self.articles}
+        (tmp / "index.json").write_text(json.dumps(meta))
         shutil.rmtree(directory, ignore_errors=True)
         tmp.rename(directory)
 
@@ -140,7 +157,7 @@ class Bm25Index:
             meta = json.loads((directory / "index.json").read_text())
             if meta.get("key") != key:
                 return None
-            index = cls(meta["ids"])
+            index = cls(meta["ids"], articles=meta["articles"])
             index._doc_freq = meta["doc_freq"]
             if index.ids:
                 index._bm25 = bm25s.BM25.load(str(directory / "bm25s"))
@@ -219,6 +236,12 @@ class HybridRetriever:
         self.warm_up()
         assert self._bm25 is not None
         return self._bm25.idf(term)
+
+    def articles(self) -> list[dict]:
+        """The indexed articles (doc_id, title, date, source, chunks), in doc-id order."""
+        self.warm_up()
+        assert self._bm25 is not None
+        return self._bm25.articles
 
     @property
     def chunk_count(self) -> int:

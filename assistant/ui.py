@@ -174,17 +174,21 @@ def render_answer(answer: Answer, turn: int, show_scores: bool = False) -> str:
 
 
 def corpus_markdown(assistant: Assistant) -> str:
-    """A short description of what the assistant knows: one line per indexed article."""
+    """A short description of what the assistant knows: one line per indexed article (the first few)."""
     articles = assistant.indexed_articles()
-    lines = [f"**{len(articles)} bài viết** trong kho:"]
-    for a in articles:
+    shown = articles[: assistant.settings.ui_summary_articles]
+    lines = [f"**{len(articles):,} bài viết** trong kho:".replace(",", ".")]
+    for a in shown:
         date = f" ({a.date})" if a.date else ""
         lines.append(f"- {inert(a.title or a.doc_id)}{inert(date)}")
+    if len(articles) > len(shown):
+        lines.append(f"- … và {len(articles) - len(shown):,} bài khác (xem thẻ Kho bài viết)".replace(",", "."))
     return "\n".join(lines)
 
 
 def corpus_rows(assistant: Assistant) -> list[list[Any]]:
-    return [[a.doc_id, a.title, a.date, a.source, a.chunks] for a in assistant.indexed_articles()]
+    articles = assistant.indexed_articles()[: assistant.settings.ui_table_articles]
+    return [[a.doc_id, a.title, a.date, a.source, a.chunks] for a in articles]
 
 
 # --- the app ------------------------------------------------------------------------------------

@@ -168,3 +168,24 @@ def test_unconfigured_backends_are_explained(indexed):
     settings = indexed.settings.model_copy(update={"openai_base_url": None, "openai_api_key": None})
     reasons = type(indexed)(settings, embedder=indexed.embedder).available_backends()
     assert reasons["extractive"] == "" and "ASSISTANT_OPENAI_BASE_URL" in reasons["openai"]
+
+
+def test_the_article_listing_survives_a_restart_without_reading_every_chunk(indexed, monkeypatch):
+    from assistant.pipeline import Assistant
+
+    restarted = Assistant(indexed.settings, embedder=indexed.embedder)
+    monkeypatch.setattr(restarted.store, "all_chunks", lambda: pytest.fail("start-up read every chunk back"))
+    articles = restarted.indexed_articles()  # from the index saved beside the store
+    assert [a.doc_id for a in articles] == sorted(p.stem for p in indexed.settings.corpus_dir.glob("*.txt"))
+    assert sum(a.chunks for a in articles) == restarted.store.count()
+    assert articles == indexed.indexed_articles()
+
+
+def test_a_large_corpus_is_summarised_not_listed_in_full(indexed):
+    from assistant.ui import corpus_markdown, corpus_rows
+
+    small = type(indexed)(indexed.settings.model_copy(update={"ui_summary_articles": 2, "ui_table_articles": 3}))
+    small.retriever = indexed.retriever
+    text = corpus_markdown(small)
+    assert text.startswith("**5 bài viết**") and text.count("\n- ") == 3 and "… và 3 bài khác" in text
+    assert len(corpus_rows(small)) == 3
