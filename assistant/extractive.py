@@ -114,10 +114,10 @@ class ExtractiveAnswerer:
         Sentences are ranked as for the extractive answer (similarity, rare key terms, and holding
         an answer of the asked-for kind); passages by their best sentence. Prefill is most of the
         wait on a CPU, so the model reads a few sentences rather than whole chunks; the citation
-        still points at (and shows) the whole passage. With a token `budget` (and its `count`),
-        sentences are taken round robin (each passage's best, then each one's second best) while
-        they fit: a follow-up's dates may sit in the third passage, and a third passage's
-        second-best sentence rarely helps.
+        still points at (and shows) the whole passage. Sentences are taken round robin (each
+        passage's best, then each one's second best) while they fit a token `budget` (counted by
+        `count`; 0 = no cap): a follow-up's dates may sit in the third passage, and a third
+        passage's second-best sentence rarely helps.
         """
         candidates = self._candidates(passages)
         if not candidates:
@@ -126,21 +126,18 @@ class ExtractiveAnswerer:
         ranked = sorted(scored, key=lambda c: (not has_answer_of_type(question, c.text), -c.score))
         order: list[int] = list(dict.fromkeys(c.n for c in ranked))[:max_passages]
         per_passage = {n: [c for c in ranked if c.n == n][:max_sentences] for n in order}
-        if budget and count:
-            # round robin: every passage's best sentence before any passage's second one
-            picked: list[_Candidate] = []
-            spent = 0
-            for round_ in range(max_sentences):
-                for n in order:
-                    if round_ < len(per_passage[n]):
-                        c = per_passage[n][round_]
-                        cost = count(c.text)
-                        if not picked or spent + cost <= budget:
-                            picked.append(c)
-                            spent += cost
-            order = [n for n in order if any(c.n == n for c in picked)]
-        else:
-            picked = [c for n in order for c in per_passage[n]]
+        # round robin: every passage's best sentence before any passage's second one, while they fit
+        picked: list[_Candidate] = []
+        spent = 0
+        for round_ in range(max_sentences):
+            for n in order:
+                if round_ < len(per_passage[n]):
+                    c = per_passage[n][round_]
+                    cost = count(c.text) if budget and count else 0
+                    if not budget or not picked or spent + cost <= budget:
+                        picked.append(c)
+                        spent += cost
+        order = [n for n in order if any(c.n == n for c in picked)]
         out = []
         for n in order:
             mine = sorted((c for c in picked if c.n == n), key=lambda c: c.span.start)

