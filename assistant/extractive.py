@@ -108,6 +108,7 @@ class ExtractiveAnswerer:
         max_sentences: int = 2,
         budget: int = 0,
         count: Callable[[str], int] | None = None,
+        similarity_query: str | None = None,
     ) -> list[tuple[Passage, str]]:
         """The passages an LLM should answer from, each cut to its best sentences, best passage first.
 
@@ -117,12 +118,14 @@ class ExtractiveAnswerer:
         still points at (and shows) the whole passage. Sentences are taken round robin (each
         passage's best, then each one's second best) while they fit a token `budget` (counted by
         `count`; 0 = no cap): a follow-up's dates may sit in the third passage, and a third
-        passage's second-best sentence rarely helps.
+        passage's second-best sentence rarely helps. `similarity_query` (default `query`) is what
+        e5 compares sentences with, e.g. the question with its diacritics restored, while key
+        terms are still counted on `query` as typed.
         """
         candidates = self._candidates(passages)
         if not candidates:
             return [(p, p.text) for p in passages[:max_passages]]
-        scored = self._score(query, candidates, idf or (lambda _t: 1.0))
+        scored = self._score(query, candidates, idf or (lambda _t: 1.0), similarity_query)
         ranked = sorted(scored, key=lambda c: (not has_answer_of_type(question, c.text), -c.score))
         order: list[int] = list(dict.fromkeys(c.n for c in ranked))[:max_passages]
         per_passage = {n: [c for c in ranked if c.n == n][:max_sentences] for n in order}
@@ -166,8 +169,10 @@ class ExtractiveAnswerer:
                 out.append(_Candidate(n, span, text))
         return out
 
-    def _score(self, query: str, candidates: list[_Candidate], idf) -> list[_Candidate]:
-        q = self.embedder.embed_queries([query])[0]
+    def _score(
+        self, query: str, candidates: list[_Candidate], idf, similarity_query: str | None = None
+    ) -> list[_Candidate]:
+        q = self.embedder.embed_queries([similarity_query or query])[0]
         vectors = self.embedder.embed_passages([c.text for c in candidates])
         similarity = vectors @ q
         # Terms in most candidate sentences name the topic every passage shares ("ITU Digital

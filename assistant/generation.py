@@ -134,9 +134,14 @@ class LLMAnswerer:
         fallback: Callable[[], Answer],
         weight: Callable[[str], float] | None = None,
         texts: list[str] | None = None,
+        prompt_question: str | None = None,
     ) -> AnswerStream:
-        """Stream the model's answer from `passages` (numbered 1..n as given); finalise citations at the end."""
-        messages = self.messages(question, passages, history, texts)
+        """Stream the model's answer from `passages` (numbered 1..n as given); finalise citations at the end.
+
+        `prompt_question` is what the model is asked (the question with its diacritics restored);
+        the answer still records the user's own words.
+        """
+        messages = self.messages(prompt_question or question, passages, history, texts)
 
         def tokens() -> Iterator[str]:
             for chunk in self.chat.stream(messages):

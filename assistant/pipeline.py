@@ -26,7 +26,7 @@ from assistant.ingest import check_upload, write_atomically
 from assistant.llm import local_backend_installed, local_chat, openai_chat
 from assistant.retrieval import AnswerabilityModel, HybridRetriever, Passage, Retrieval
 from assistant.store import ChunkStore, IndexReport
-from assistant.text import content_terms, is_english, normalize, term_coverage
+from assistant.text import content_terms, is_english, normalize, restore_diacritics, term_coverage
 
 log = logging.getLogger(__name__)
 
@@ -305,8 +305,11 @@ class Assistant:
         # Evidence check before any model call: when the text the model would read does not hold
         # what the question names (its key terms, its numbers), a small LLM only invents an answer
         # (measured on eval/questions.jsonl: see the README's quality table).
-        focused = self.focus(question, retrieval) if name != "extractive" else []
-        if name == "extractive" or not self.evidence_suffices(question, retrieval, [t for _, t in focused]):
+        reader_question = self.reader_question(question, retrieval) if name != "extractive" else question
+        focused = self.focus(question, retrieval, reader_question) if name != "extractive" else []
+        # the model reads each passage's title and date too, so they count as evidence
+        evidence = [f"{p.title}\n{p.date}\n{t}" for p, t in focused]
+        if name == "extractive" or not self.evidence_suffices(question, retrieval, evidence):
             answer = (
                 extractive()
                 if name == "extractive"
@@ -323,6 +326,7 @@ class Assistant:
                 fallback=extractive,
                 weight=self.retriever.idf,
                 texts=[t for _, t in focused],
+                prompt_question=reader_question,
             )
 
         def timed() -> Iterator[str]:
@@ -358,21 +362,40 @@ class Assistant:
         assert stream.answer is not None
         return stream.answer
 
-    def focus(self, question: str, retrieval: Retrieval) -> list[tuple[Passage, str]]:
-        """What an LLM reads: the best sentences of the best passages (or whole passages, if so set)."""
+    def focus(
+        self, question: str, retrieval: Retrieval, reader_question: str | None = None
+    ) -> list[tuple[Passage, str]]:
+        """What an LLM reads: the best sentences of the best passages (or whole passages, if so set).
+
+        Passages were retrieved with the condensed query (history + question), but sentences are
+        ranked against the question itself when it names enough on its own: ranked against the
+        condensed query, a follow-up ("Ông ấy nói gì về sự khác biệt giữa ứng dụng CNTT và chuyển
+        đổi số?") got the sentences that answered the previous turn. A bare "Nó diễn ra khi nào?"
+        still uses the condensed query, which holds its subject. e5 compares sentences with
+        `reader_question` (diacritics restored) where given.
+        """
         settings = self.settings
         if not settings.llm_passage_sentences:
             return [(p, p.text) for p in retrieval.passages[: settings.llm_max_passages]]
+        own_words = len(content_terms(question)) >= _MIN_CHECKABLE_TERMS
         return self.extractive.focus(
             question,
-            retrieval.query,
+            question if own_words else retrieval.query,
             retrieval.passages[: settings.llm_focus_pool],
             self.retriever.idf,
             max_passages=settings.llm_max_passages,
             max_sentences=settings.llm_passage_sentences,
             budget=settings.llm_focus_tokens,
             count=self._token_counter(),
+            similarity_query=(reader_question or question) if own_words else None,
         )
+
+    @staticmethod
+    def reader_question(question: str, retrieval: Retrieval) -> str:
+        """The question as a model should read it: typed without diacritics, they are restored from the passages."""
+        if is_english(question):
+            return question
+        return restore_diacritics(question, [p.text for p in retrieval.passages])
 
     def evidence_suffices(self, question: str, retrieval: Retrieval, texts: list[str]) -> bool:
         """May an LLM answer from `texts`? Retrieval found them relevant, and they hold the question's key terms.

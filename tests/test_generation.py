@@ -58,3 +58,35 @@ def test_history_enters_as_earlier_turns():
     history = [Message("user", "ITU Digital World là gì?"), Message("assistant", "Là một hội nghị [1].")]
     msgs = _answerer().messages("Nó khai mạc khi nào?", [Passage("c", "d", TEXT)], history)
     assert [m.type for m in msgs] == ["system", "human", "ai", "human"]
+
+
+def test_a_follow_up_that_names_its_subject_gets_sentences_about_it_not_about_the_last_turn(indexed):
+    history = [
+        Message("user", "Ai là Tổng Giám đốc Viettel phát biểu tại phiên toạ đàm ngay trước bế mạc?"),
+        Message("assistant", "Ông Lê Đăng Dũng [1]."),
+    ]
+    question = "Theo ông ấy, Viettel đã hỗ trợ ngành giáo dục như thế nào?"
+    retrieval = indexed.retrieve(question, history, k=10)
+    focused = indexed.focus(question, retrieval)
+    assert "học trực tuyến" in " ".join(t for _, t in focused)
+    # and the evidence check (on the user's own words) lets the model answer it
+    assert indexed.evidence_suffices(question, retrieval, [f"{p.title}\n{p.date}\n{t}" for p, t in focused])
+
+
+def test_a_question_typed_without_diacritics_reaches_the_model_with_them(indexed):
+    question = "He thong dich vu cong truc tuyen do Viettel phat trien da xu ly bao nhieu ho so?"
+    retrieval = indexed.retrieve(question, k=10)
+    assert indexed.reader_question(question, retrieval) == (
+        "Hệ thống dịch vụ công trực tuyến do Viettel phát triển đã xử lý bao nhiêu hồ sơ?"
+    )
+    english = "How many delegates attended?"
+    assert indexed.reader_question(english, indexed.retrieve(english)) == english
+
+
+def test_numbers_in_a_passage_title_count_as_evidence(indexed):
+    # the model reads "[n] (title, date)": a year named only in the title is not missing
+    question = "Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?"
+    retrieval = indexed.retrieve(question, k=10)
+    body = ["Sự kiện có chủ đề Đối tác toàn cầu vì Tương lai số Bền vững."]
+    assert not indexed.evidence_suffices(question, retrieval, body)
+    assert indexed.evidence_suffices(question, retrieval, [f"Tuần lễ Số Quốc tế Việt Nam 2022\n{body[0]}"])

@@ -1,7 +1,7 @@
 import string
 import unicodedata
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.text import (
@@ -12,6 +12,7 @@ from assistant.text import (
     normalize,
     numbers_in,
     overlap_ratio,
+    restore_diacritics,
     search_terms,
     split_sentences,
     term_coverage,
@@ -130,3 +131,38 @@ class TestQuestionKinds:
         assert is_english("How many countries did the delegates come from?")
         assert not is_english("Ngay chuyen doi so quoc gia la ngay nao?")
         assert not is_english("Ai là Tổng Giám đốc?")
+
+
+class TestRestoreDiacritics:
+    PASSAGES = (
+        "Tổng thư ký ITU Houlin Zhao đã dự hội nghị ITU Digital World 2021 ở Hà Nội.",
+        "Ngày Chuyển đổi số quốc gia 10/10 được Thủ tướng phê duyệt; Việt Nam sẽ có các diễn đàn.",
+    )
+
+    def test_runs_of_words_take_the_passages_spelling(self):
+        restored = restore_diacritics("Tong thu ky ITU du hoi nghi ITU Digital World 2021 la ai?", self.PASSAGES)
+        assert restored == "Tổng thư ký ITU dự hội nghị ITU Digital World 2021 là ai?"
+
+    def test_a_run_is_not_cut_short_by_a_greedy_shorter_match(self):
+        # "các diễn" and "diễn đàn" both occur; the run "các diễn đàn" must keep "đàn"
+        assert restore_diacritics("Viet Nam se co cac dien dan nao?", self.PASSAGES) == (
+            "Việt Nam sẽ có các diễn đàn nào?"
+        )
+
+    def test_single_content_words_and_capitalised_names_stay_as_typed(self):
+        # "noi" alone could be nói, nối or nơi; a capitalised "Nam" is a name, not "năm"
+        assert restore_diacritics("Ong noi gi o Nam Dinh?", self.PASSAGES) == "Ong noi gì ở Nam Dinh?"
+
+    def test_punctuation_breaks_a_run(self):
+        assert "hội nghị" not in restore_diacritics("hoi, nghi", self.PASSAGES)
+
+    def test_questions_with_marks_or_without_passages_are_unchanged(self):
+        assert restore_diacritics("Hội nghi la gi?", self.PASSAGES) == "Hội nghi la gi?"
+        assert restore_diacritics("Ngay chuyen doi so la ngay nao?", []) == "Ngay chuyen doi so la ngay nao?"
+
+    @settings(deadline=None)  # the first call builds the n-gram table; timing is not the point here
+    @given(st.text(alphabet=string.ascii_letters + " ,.?"))
+    def test_only_marks_change_never_the_letters(self, question):
+        restored = restore_diacritics(question, self.PASSAGES)
+        assert fold_diacritics(restored).lower() == question.lower()
+        assert normalize(restored) == restored
