@@ -20,11 +20,13 @@ from assistant.prompts import load_prompt, refusal_text
 from assistant.retrieval import Passage, Retrieval
 from assistant.text import (
     Span,
+    answer_type,
     content_terms,
     fold_diacritics,
     has_answer_of_type,
     is_english,
     looks_like_instruction,
+    names_a_person,
     split_sentences,
     syllables,
     term_coverage,
@@ -126,7 +128,15 @@ class ExtractiveAnswerer:
         if not candidates:
             return [(p, p.text) for p in passages[:max_passages]]
         scored = self._score(query, candidates, idf or (lambda _t: 1.0), similarity_query)
-        ranked = sorted(scored, key=lambda c: (not has_answer_of_type(question, c.text), -c.score))
+        person = answer_type(question) == "person"
+        ranked = sorted(
+            scored,
+            key=lambda c: (
+                not has_answer_of_type(question, c.text),
+                person and not names_a_person(question, c.text),
+                -c.score,
+            ),
+        )
         order: list[int] = list(dict.fromkeys(c.n for c in ranked))[:max_passages]
         per_passage = {n: [c for c in ranked if c.n == n][:max_sentences] for n in order}
         # round robin: every passage's best sentence before any passage's second one, while they fit

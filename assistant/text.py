@@ -423,3 +423,36 @@ def _match_case(typed: str, word: str) -> str:
     if typed[:1].isupper():
         return word[:1].upper() + word[1:]
     return word
+
+
+# A person in Vietnamese news is named after a title: "ông Houlin Zhao", "Bộ trưởng Nguyễn Mạnh
+# Hùng", "Đại sứ Đặng Hoàng Giang". Matched on the folded, lower-cased text (same offsets).
+_PERSON_TITLE = re.compile(
+    r"\b(ong|ba|ngai|bo truong|thu truong|thu tuong|chu tich|tong thu ky|thu ky|dai su|giam doc|"
+    r"tong giam doc|dac phai vien|mr|ms|mrs|dr|minister|secretary-general|secretary)\s+"
+)
+
+
+def names_a_person(question: str, text: str) -> bool:
+    """Does `text` name a person the question does not, after a title ("ông X", "Bộ trưởng X")?
+
+    `has_answer_of_type` takes any capitalised run for a name, so "Hà Nội" or "ITU Digital World"
+    answer "Ai là Tổng thư ký ITU?" as well as "ông Houlin Zhao" does; ranking the sentences an
+    LLM reads, the one with a titled person should come first. An acronym alone ("Tổng thư ký
+    ITU") names an organisation, not a person.
+    """
+    q_folded = fold_diacritics(normalize(question).lower())
+    text = normalize(text)
+    folded = fold_diacritics(text.lower())
+    for m in _PERSON_TITLE.finditer(folded):
+        words = []
+        for word in text[m.end() :].split()[:4]:
+            core = word.strip(",.;:!?\"'“”()")
+            if not core or not core[0].isupper():
+                break
+            words.append(core)
+            if core != word:
+                break  # punctuation ends the name
+        if any(not w.isupper() for w in words) and fold_diacritics(" ".join(words).lower()) not in q_folded:
+            return True
+    return False

@@ -9,6 +9,7 @@ from assistant.text import (
     fold_diacritics,
     has_answer_of_type,
     is_english,
+    names_a_person,
     normalize,
     numbers_in,
     overlap_ratio,
@@ -166,3 +167,11 @@ class TestRestoreDiacritics:
         restored = restore_diacritics(question, self.PASSAGES)
         assert fold_diacritics(restored).lower() == question.lower()
         assert normalize(restored) == restored
+
+    def test_a_titled_person_is_told_from_places_and_organisations(self):
+        q = "Ai là Tổng thư ký ITU?"
+        assert names_a_person(q, "Tại đầu cầu Việt Nam, ông Houlin Zhao, Tổng thư ký ITU bày tỏ niềm vui.")
+        assert names_a_person(q, "Phát biểu tại phiên bế mạc, Bộ trưởng Bộ TT&TT Nguyễn Mạnh Hùng cho biết.")
+        # a place, an event, an acronym after a title, or the person the question already names
+        assert not names_a_person(q, "Tổng thư ký ITU cho biết: tôi có thể sắp rời Hà Nội sau ITU Digital World.")
+        assert not names_a_person("Bộ trưởng Nguyễn Mạnh Hùng nói gì?", "Bộ trưởng Nguyễn Mạnh Hùng cho biết.")
