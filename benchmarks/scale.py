@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the app phase imports helpers from tests/ (run as a script, not a module)
 
 
 def _dir_size(path: Path) -> int:
