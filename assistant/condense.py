@@ -40,9 +40,13 @@ def is_follow_up(question: str) -> bool:
     return bool(_REFERENCES.search(folded)) or len(folded.split()) < _SHORT_QUESTION_WORDS
 
 
-def standalone_query(question: str, history: list[Message]) -> str:
-    """The retrieval query for `question` asked after `history`."""
-    if not history or not is_follow_up(question):
+def standalone_query(question: str, history: list[Message], follow_up: bool | None = None) -> str:
+    """The retrieval query for `question` asked after `history`.
+
+    `follow_up` overrides the guess, e.g. for a translation, which should be condensed exactly
+    when the question it translates was.
+    """
+    if not history or not (is_follow_up(question) if follow_up is None else follow_up):
         return question
     last_user = next((m.content for m in reversed(history) if m.role == "user"), "")
     last_answer = next((m.content for m in reversed(history) if m.role == "assistant"), "")

@@ -111,6 +111,7 @@ class ExtractiveAnswerer:
         budget: int = 0,
         count: Callable[[str], int] | None = None,
         similarity_query: str | None = None,
+        complete_margin: float = 0.0,
     ) -> list[tuple[Passage, str]]:
         """The passages an LLM should answer from, each cut to its best sentences, best passage first.
 
@@ -122,7 +123,8 @@ class ExtractiveAnswerer:
         `count`; 0 = no cap): a follow-up's dates may sit in the third passage, and a third
         passage's second-best sentence rarely helps. `similarity_query` (default `query`) is what
         e5 compares sentences with, e.g. the question with its diacritics restored, while key
-        terms are still counted on `query` as typed.
+        terms are still counted on `query` as typed. `complete_margin` > 0 lets a lower passage
+        take the last place when it holds what the others miss (`_complete`).
         """
         candidates = self._candidates(passages)
         if not candidates:
@@ -137,8 +139,11 @@ class ExtractiveAnswerer:
                 -c.score,
             ),
         )
-        order: list[int] = list(dict.fromkeys(c.n for c in ranked))[:max_passages]
-        per_passage = {n: [c for c in ranked if c.n == n][:max_sentences] for n in order}
+        ranked_passages: list[int] = list(dict.fromkeys(c.n for c in ranked))
+        per_passage = {n: [c for c in ranked if c.n == n][:max_sentences] for n in ranked_passages}
+        order = ranked_passages[:max_passages]
+        if complete_margin:
+            order = self._complete(question, ranked_passages, max_passages, per_passage, passages, idf, complete_margin)
         # round robin: every passage's best sentence before any passage's second one, while they fit
         picked: list[_Candidate] = []
         spent = 0
@@ -161,6 +166,40 @@ class ExtractiveAnswerer:
                     end = c.span.end
             out.append((passages[n - 1], text))
         return out
+
+    def _complete(
+        self,
+        question: str,
+        ranked: list[int],
+        max_passages: int,
+        sentences: dict[int, list[_Candidate]],
+        passages: list[Passage],
+        idf,
+        margin: float,
+    ) -> list[int]:
+        """The best `max_passages` passages, the last swapped for a lower one that holds what they miss.
+
+        A question about two events ("… ở cả hai sự kiện ITU Digital World 2021 và Tuần lễ Số
+        Quốc tế 2022") can get its best passages all from one article; the other event's name
+        or year is then missing and the evidence check refuses. A lower-ranked passage that
+        brings a missing number, or clearly more of the key terms, takes the last place.
+        """
+        order = ranked[:max_passages]
+        if len(order) < max_passages or len(ranked) == len(order):
+            return order
+
+        def coverage(ns: list[int]):
+            text = "\n".join(f"{passages[n - 1].title}\n{c.text}" for n in ns for c in sentences[n])
+            cov = term_coverage(question, text, idf or (lambda _t: 1.0))
+            return (-cov.missing_numbers, cov.score)
+
+        best, best_cov = order, coverage(order)
+        for n in ranked[max_passages:]:
+            trial = [*order[:-1], n]
+            cov = coverage(trial)
+            if cov[0] > best_cov[0] or (cov[0] == best_cov[0] and cov[1] >= best_cov[1] + margin):
+                best, best_cov = trial, cov
+        return best
 
     def _candidates(self, passages: list[Passage]) -> list[_Candidate]:
         out = []

@@ -159,7 +159,7 @@ class LlamaCppChat(StreamingChatModel):
         return dict(zip(ids, (float(x) for x in p), strict=True))
 
 
-_LOCAL_MODELS: dict[str, LlamaCppChat] = {}
+_LOCAL_MODELS: dict[tuple[str, int], LlamaCppChat] = {}
 _LOCAL_LOCK = threading.Lock()
 
 
@@ -213,18 +213,23 @@ def hub_model_path(settings: Settings) -> Path:
         ) from exc
 
 
-def local_chat(settings: Settings) -> LlamaCppChat:
-    """The process-wide local model for these settings (loaded once, shared by all requests)."""
+def local_chat(settings: Settings, n_ctx: int | None = None) -> LlamaCppChat:
+    """The process-wide local model for these settings (loaded once, shared by all requests).
+
+    `n_ctx` asks for a context of another size over the same file: llama.cpp maps the weights
+    (mmap), so a second context costs its KV cache and buffers, not another copy of the model.
+    """
     path = str(local_model_path(settings))
+    key = (path, n_ctx or settings.llm_n_ctx)
     with _LOCAL_LOCK:
-        if path not in _LOCAL_MODELS:
-            _LOCAL_MODELS[path] = LlamaCppChat(
+        if key not in _LOCAL_MODELS:
+            _LOCAL_MODELS[key] = LlamaCppChat(
                 model_path=path,
-                n_ctx=settings.llm_n_ctx,
+                n_ctx=key[1],
                 n_threads=settings.llm_threads,
                 max_tokens=settings.llm_max_tokens,
             )
-        return _LOCAL_MODELS[path]
+        return _LOCAL_MODELS[key]
 
 
 def openai_chat(settings: Settings) -> BaseChatModel:

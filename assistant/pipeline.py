@@ -204,9 +204,16 @@ class Assistant:
         return reasons
 
     # --- answering ------------------------------------------------------------------------
-    def retrieve(self, question: str, history: list[Message] | None = None, k: int | None = None) -> Retrieval:
-        query = standalone_query(question, history or [])
-        return self.retriever.retrieve(query, k or self.settings.top_k, english=is_english(question))
+    def retrieve(
+        self, question: str, history: list[Message] | None = None, k: int | None = None, translation: str = ""
+    ) -> Retrieval:
+        """Passages for `question` after `history`; `translation` (its Vietnamese, if English) joins the ranking."""
+        history = history or []
+        query = standalone_query(question, history)
+        translated = standalone_query(translation, history, follow_up=query != question) if translation else None
+        return self.retriever.retrieve(
+            query, k or self.settings.top_k, english=is_english(question), translation=translated
+        )
 
     def resolve_backend(self, backend: str | None = None) -> str:
         """The backend a request will use: explicit, else ASSISTANT_LLM, `auto` meaning local if installed."""
@@ -221,10 +228,12 @@ class Assistant:
         """The LLM answerer for `backend`, built once (the local model loads once per process)."""
         with self._index_lock:
             if backend not in self._answerers:
+                helper = None
                 if backend == "local":
                     chat = local_chat(self.settings)
                     chat.warm_up()
                     counter = chat.count_tokens
+                    helper = local_chat(self.settings, self.settings.llm_helper_n_ctx)
                 elif backend == "transformers":
                     from assistant.hf_chat import transformers_chat
 
@@ -240,6 +249,7 @@ class Assistant:
                     counter,
                     self.settings.context_tokens,
                     similarity=self._similarity,
+                    helper=helper,
                 )
                 if backend == "local":
                     self._answerers[backend].prime()
@@ -296,7 +306,10 @@ class Assistant:
         t0 = time.perf_counter()
         self.ensure_index()
         pool = self.settings.llm_focus_pool if name != "extractive" else 0
-        retrieval = self.retrieve(question, history, max(top_k, depth or 0, pool))
+        # an English question is also searched in Vietnamese, translated by the model that answers it
+        english = is_english(question)
+        translation = self.answerer(name).translate(question) if english and name != "extractive" else ""
+        retrieval = self.retrieve(question, history, max(top_k, depth or 0, pool), translation)
         t1 = time.perf_counter()
 
         def extractive() -> Answer:
@@ -372,15 +385,19 @@ class Assistant:
         condensed query, a follow-up ("Ông ấy nói gì về sự khác biệt giữa ứng dụng CNTT và chuyển
         đổi số?") got the sentences that answered the previous turn. A bare "Nó diễn ra khi nào?"
         still uses the condensed query, which holds its subject. e5 compares sentences with
-        `reader_question` (diacritics restored) where given.
+        `reader_question` (diacritics restored) where given. An English question's key terms are
+        counted together with its Vietnamese translation's, which the passages can contain.
         """
         settings = self.settings
         if not settings.llm_passage_sentences:
             return [(p, p.text) for p in retrieval.passages[: settings.llm_max_passages]]
         own_words = len(content_terms(question)) >= _MIN_CHECKABLE_TERMS
+        terms_query = question if own_words else retrieval.query
+        if retrieval.translation:
+            terms_query = f"{terms_query}\n{retrieval.translation}"
         return self.extractive.focus(
             question,
-            question if own_words else retrieval.query,
+            terms_query,
             retrieval.passages[: settings.llm_focus_pool],
             self.retriever.idf,
             max_passages=settings.llm_max_passages,
@@ -388,6 +405,7 @@ class Assistant:
             budget=settings.llm_focus_tokens,
             count=self._token_counter(),
             similarity_query=(reader_question or question) if own_words else None,
+            complete_margin=settings.llm_complete_margin,
         )
 
     @staticmethod

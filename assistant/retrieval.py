@@ -62,6 +62,7 @@ class Retrieval:
     answerability: float
     answerable: bool
     features: dict[str, float] = field(default_factory=dict)
+    translation: str = ""  # the query in the corpus's language, when it was asked in another
 
 
 @dataclass(frozen=True)
@@ -249,18 +250,32 @@ class HybridRetriever:
         assert self._bm25 is not None
         return len(self._bm25.ids)
 
-    def retrieve(self, query: str, k: int = 5, english: bool | None = None) -> Retrieval:
+    def retrieve(
+        self, query: str, k: int = 5, english: bool | None = None, translation: str | None = None
+    ) -> Retrieval:
         """The `k` best passages for `query`, near-duplicates collapsed, with an answerability verdict.
 
         `english` says which language the user asked in (a condensed follow-up query may mix the
         Vietnamese history into an English question); guessed from `query` when not given.
+        `translation` is the question in the corpus's language: it then carries the ranking
+        (its dense and BM25 lists) beside `query`'s dense list, whose BM25 list, English words
+        against Vietnamese text, only adds noise. The verdict stays on `query`, because a small
+        model's translation may add words (even an answer) that the question did not hold.
         """
         self.warm_up()
         assert self._bm25 is not None
-        qvec = self.embedder.embed_queries([query])[0]
-        dense = self.store.query(qvec, self.candidates)
-        lexical = self._bm25.search(query, self.candidates)
-        fused = self._fuse(dense, lexical)
+        texts = [query, translation] if translation else [query]
+        vectors = self.embedder.embed_queries(texts)
+        dense = self.store.query(vectors[0], self.candidates)
+        if translation:
+            lists = [
+                (self.dense_weight, dense),
+                (self.dense_weight, self.store.query(vectors[1], self.candidates)),
+                (self.bm25_weight, self._bm25.search(translation, self.candidates)),
+            ]
+        else:
+            lists = [(self.dense_weight, dense), (self.bm25_weight, self._bm25.search(query, self.candidates))]
+        fused = self._fuse(lists)
         passages = self._collapse_duplicates(fused)[:k]
         features = self._features(query, passages, dense)
         if english is not None:
@@ -271,16 +286,17 @@ class HybridRetriever:
             answerability=features["dense"],
             answerable=bool(passages) and self.answerability.answerable(features),
             features=features,
+            translation=translation or "",
         )
 
-    def _fuse(self, dense: list[tuple[str, float]], lexical: list[tuple[str, float]]) -> list[Passage]:
+    def _fuse(self, lists: list[tuple[float, list[tuple[str, float]]]]) -> list[Passage]:
+        """Weighted reciprocal-rank fusion of (weight, ranking) lists: dense ones first, BM25 last."""
         scores: dict[str, float] = {}
-        dense_by_id = dict(dense)
-        bm25_by_id = dict(lexical)
-        for rank, (cid, _) in enumerate(dense):
-            scores[cid] = scores.get(cid, 0.0) + self.dense_weight / (self.rrf_k + rank + 1)
-        for rank, (cid, _) in enumerate(lexical):
-            scores[cid] = scores.get(cid, 0.0) + self.bm25_weight / (self.rrf_k + rank + 1)
+        dense_by_id = dict(lists[0][1])
+        bm25_by_id = dict(lists[-1][1])
+        for weight, ranking in lists:
+            for rank, (cid, _) in enumerate(ranking):
+                scores[cid] = scores.get(cid, 0.0) + weight / (self.rrf_k + rank + 1)
         ranked = sorted(scores, key=lambda c: (-scores[c], c))
         stored = self.store.get(ranked)  # texts come from the store: nothing held in memory per chunk
         out = []

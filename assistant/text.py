@@ -111,14 +111,20 @@ def looks_like_instruction(text: str) -> bool:
 
 
 def is_english(text: str) -> bool:
-    """A cheap language guess: no Vietnamese marks and mostly common English words."""
-    if has_diacritics(text):
+    """A cheap language guess: no Vietnamese marks outside names, and mostly common English words.
+
+    Capitalised words are names as often as not, and an English question about this corpus names
+    Vietnamese people ("According to Deputy Minister Nguyễn Huy Dũng, …"), so only the marks of
+    lower-case words count against English.
+    """
+    words = re.findall(r"\w+", text)
+    if any(has_diacritics(w) for w in words if not w[0].isupper()):
         return False
-    words = re.findall(r"[a-zA-Z]+", text.lower())
-    if not words:
+    plain = [w.lower() for w in words if not has_diacritics(w) and w.isalpha()]
+    if not plain:
         return False
-    hits = sum(w in _EN_WORDS for w in words)
-    return hits >= 2 and hits / len(words) >= 0.2
+    hits = sum(w in _EN_WORDS for w in plain)
+    return hits >= 2 and hits / len(plain) >= 0.2
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from assistant.condense import Message
 from assistant.generation import LLMAnswerer
 from assistant.retrieval import Passage
+from assistant.text import term_coverage
 
 TEXT = (
     "Hội nghị ITU Digital World 2021 do Việt Nam đăng cai. Sự kiện khai mạc tối 12/10 tại Hà Nội. "
@@ -90,3 +91,64 @@ def test_numbers_in_a_passage_title_count_as_evidence(indexed):
     body = ["Sự kiện có chủ đề Đối tác toàn cầu vì Tương lai số Bền vững."]
     assert not indexed.evidence_suffices(question, retrieval, body)
     assert indexed.evidence_suffices(question, retrieval, [f"Tuần lễ Số Quốc tế Việt Nam 2022\n{body[0]}"])
+
+
+def test_a_lower_passage_that_holds_the_other_event_takes_the_last_place(indexed):
+    # a question about two events whose best passages all come from one article
+    vidw = "Bộ trưởng Nguyễn Mạnh Hùng phát biểu ở cả lễ khai mạc và bế mạc Tuần lễ Số Quốc tế Việt Nam 2022."
+    passages = [
+        Passage(f"v{i}", "vidw", f"{vidw} Sự kiện có nhiều phiên thảo luận số {i} về kinh tế số.", title="VIDW 2022")
+        for i in range(3)
+    ]
+    itu = "Hội nghị ITU Digital World 2021 có sự tham dự của ông Nguyễn Mạnh Hùng cùng nhiều khách mời."
+    passages.append(Passage("i", "itu", itu, title="Khai mạc hội nghị"))
+    question = "Bộ trưởng nào phát biểu ở cả ITU Digital World 2021 và Tuần lễ Số Quốc tế Việt Nam 2022?"
+    idf = indexed.retriever.idf
+    plain = indexed.extractive.focus(question, question, passages, idf, 3, 2)
+    completed = indexed.extractive.focus(question, question, passages, idf, 3, 2, complete_margin=0.05)
+    assert "itu" not in {p.doc_id for p, _ in plain}
+    assert "itu" in {p.doc_id for p, _ in completed} and completed[0][0].doc_id == plain[0][0].doc_id
+    # what the model reads now names both events, so the evidence check no longer misses "2021"
+    read = lambda focus: "\n".join(f"{p.title}\n{t}" for p, t in focus)  # noqa: E731
+    assert term_coverage(question, read(plain), idf).missing_numbers == 1
+    assert term_coverage(question, read(completed), idf).missing_numbers == 0
+
+
+def test_translation_is_the_models_vietnamese_or_nothing():
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    def answerer(reply: str) -> LLMAnswerer:
+        chat = GenericFakeChatModel(messages=iter([AIMessage(reply)]))
+        return LLMAnswerer(chat=chat, name="t", count_tokens=len)
+
+    vietnamese = "Có bao nhiêu đại biểu tham dự?"
+    assert answerer(f"“{vietnamese}”").translate("How many delegates?") == vietnamese
+    # an English echo (the model did not translate) adds nothing to retrieval
+    assert answerer("How many delegates attended the event?").translate("How many delegates attended?") == ""
+
+    class Broken(GenericFakeChatModel):
+        def _stream(self, *args, **kwargs):
+            raise ConnectionError("refused")
+
+    broken = LLMAnswerer(chat=Broken(messages=iter([])), name="t", count_tokens=len)
+    assert broken.translate("How many delegates?") == ""
+
+
+def test_a_model_that_only_restates_the_question_has_refused(indexed):
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    def answer(question: str, reply: str):
+        chat = GenericFakeChatModel(messages=iter([AIMessage(reply)]))
+        answerer = LLMAnswerer(chat=chat, name="t", count_tokens=len)
+        retrieval = indexed.retrieve(question)
+        stream = answerer.stream(question, retrieval, [], retrieval.passages[:3], fallback=lambda: None)
+        list(stream)
+        return stream.answer
+
+    question = "Hội nghị ASEAN về 5G tại VIDW2022 đã thông qua bao nhiêu khuyến nghị cụ thể?"
+    echoed = answer(question, "Hội nghị ASEAN về 5G tại VIDW2022 đã thông qua bao nhiêu khuyến nghị cụ thể [1]?")
+    assert echoed.refused and echoed.citations == []
+    where = "Tuần lễ Số Quốc tế Việt Nam 2022 khai mạc ở đâu?"
+    assert not answer(where, "Tuần lễ Số Quốc tế Việt Nam 2022 khai mạc tại Hà Nội [1].").refused

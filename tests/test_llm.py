@@ -123,3 +123,14 @@ def test_api_judge_round_trip_through_the_openai_compatible_server(indexed, llam
     verdict = judge.judge("Hơn 350 đại biểu tham dự khai mạc VIDW2022.", [passage])
     assert verdict.reason.startswith("P(Yes)") and verdict.score in (0.0, 1.0)  # the model replied Yes or No
     assert not judge.judge("Có 530 đại biểu tham dự khai mạc.", [passage]).supported  # number rule first
+
+
+def test_local_english_question_is_also_searched_in_vietnamese(local):
+    # English words alone do not find the passage (see test_retrieval); the model's translation does
+    question = (
+        "According to Deputy Minister Nguyễn Huy Dũng, by which year should the digital economy "
+        "help Vietnam reach upper-middle income?"
+    )
+    answer = local.ask(question)
+    assert not answer.refused and "2030" in answer.text
+    assert {c.doc_id for c in answer.citations} == {"001_49942c841792d2c4"}

@@ -86,3 +86,15 @@ def test_a_changed_corpus_invalidates_the_saved_bm25(fresh):
     fresh.index()
     assert fresh.store.corpus_key() != key
     assert fresh.retrieve("Hải Phòng ra mắt cổng dịch vụ công số khi nào?").passages[0].doc_id == "new"
+
+
+def test_a_translation_joins_the_ranking_but_not_the_verdict(indexed):
+    # English words cannot match Vietnamese text in BM25; the question's Vietnamese can
+    question = "According to Deputy Minister Nguyễn Huy Dũng, by which year should the digital economy help Vietnam reach upper-middle income?"  # noqa: E501
+    translation = "Theo Thứ trưởng Nguyễn Huy Dũng, kinh tế số giúp Việt Nam đạt thu nhập trung bình cao vào năm nào?"
+    alone = indexed.retriever.retrieve(question, 5, english=True)
+    joined = indexed.retriever.retrieve(question, 5, english=True, translation=translation)
+    assert not any("2030" in p.text for p in alone.passages)
+    assert any("2030" in p.text for p in joined.passages)
+    assert joined.translation == translation and joined.answerable == alone.answerable
+    assert joined.features["dense"] == alone.features["dense"]  # the verdict is the question's own

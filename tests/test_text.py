@@ -133,6 +133,11 @@ class TestQuestionKinds:
         assert not is_english("Ngay chuyen doi so quoc gia la ngay nao?")
         assert not is_english("Ai là Tổng Giám đốc?")
 
+    def test_english_question_naming_a_vietnamese_person_is_english(self):
+        assert is_english("According to Deputy Minister Nguyễn Huy Dũng, which year is the target?")
+        assert not is_english("Theo Thứ trưởng Nguyễn Huy Dũng, mục tiêu là năm nào?")
+        assert not is_english("ITU Digital World 2021 khai mạc khi nào?")
+
 
 class TestRestoreDiacritics:
     PASSAGES = (
