@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.retrieval import Passage
-from assistant.text import split_sentences, term_coverage
+from assistant.text import adds_to, split_sentences, term_coverage
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
@@ -224,9 +224,15 @@ def _fully_in_some(sentence: str, passages: list[Passage], weight: Callable[[str
 
 
 def backed_by_any(answer: Answer, passages: list[Passage], weight: Callable[[str], float] | None = None) -> bool:
-    """Is at least one answer sentence covered by the passages the model saw (cited or not)?"""
+    """Is at least one answer sentence covered by the passages the model saw (cited or not)?
+
+    A sentence that only restates the question is covered by the question itself, and backs
+    nothing: "Giá cước 5G năm 2022 là bao nhiêu? Giá cước … là 100.000 đồng/tháng." is unbacked.
+    """
     evidence = "\n".join([answer.question] + [p.text for p in passages])
     for s in answer.support:
+        if not adds_to(answer.question, s.sentence):
+            continue
         cov = term_coverage(s.sentence, evidence, weight or (lambda _t: 1.0))
         if cov.unigrams >= _SUPPORTED and not cov.missing_numbers:
             return True

@@ -27,7 +27,7 @@ from assistant.condense import Message
 from assistant.llm import neutralize
 from assistant.prompts import refusal_text, render_prompt
 from assistant.retrieval import Passage, Retrieval
-from assistant.text import content_terms, fold_diacritics, is_english, normalize
+from assistant.text import adds_to, fold_diacritics, is_english, normalize
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +57,6 @@ class AnswerStream:
             log.warning("Answer backend failed: %s", type(exc).__name__)
             error = _describe(exc)
         self.answer = self._finish("".join(parts), error)
-
-
-def _adds_anything(question: str, answer: str) -> bool:
-    """Does the answer name anything the question did not? (On our own and the dev answers,
-    every real answer named at least one new term; the two that named none restated the question.)"""
-    asked = set(content_terms(question))
-    return any(t not in asked for t in content_terms(strip_markers(answer)))
 
 
 def _describe(exc: Exception) -> str:
@@ -186,7 +179,7 @@ class LLMAnswerer:
         english = is_english(question)
         if not text.strip() or _REFUSAL_PATTERNS.search(fold_diacritics(text.lower())):
             return Answer(question, refusal_text(english), [], True, self.name, retrieved=retrieval.passages)
-        if not _adds_anything(question, text):
+        if not adds_to(question, strip_markers(text)):
             # a small model that has no answer may restate the question with a marker ("… diễn ra
             # tại khách sạn [1].", "… thông qua bao nhiêu khuyến nghị [1]?"): that is a refusal
             refused = Answer(question, refusal_text(english), [], True, self.name, retrieved=retrieval.passages)

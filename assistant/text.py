@@ -223,6 +223,16 @@ def content_terms(text: str) -> list[str]:
     return [t for t in search_terms(text) if "_" not in t and t not in STOPWORDS]
 
 
+def adds_to(question: str, text: str) -> bool:
+    """Does `text` name anything `question` did not? A reply that does not only restates it.
+
+    (On our own and the dev answers of the local model, every real answer named at least one
+    new term; the ones that named none restated the question, "… diễn ra tại khách sạn [1].")
+    """
+    asked = set(content_terms(question))
+    return any(t not in asked for t in content_terms(text))
+
+
 def syllables(text: str, fold: bool) -> list[str]:
     """Lower-case syllables in order; folded when the other side of a comparison has no marks."""
     words = _WORD.findall(normalize(text).lower())

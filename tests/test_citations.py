@@ -97,3 +97,14 @@ def test_repair_leaves_only_valid_markers_and_never_supports_an_invented_sentenc
         # every uncited true fact is repaired with its own passage
         if kind == "fact" and not support.cited:
             raise AssertionError(f"fact left uncited: {sentence}")
+
+
+def test_restating_the_question_backs_nothing():
+    from assistant.citations import backed_by_any, finalize
+
+    passages = [Passage("c1", "d1", "Viettel chính thức thử nghiệm mạng 5G tại Hà Nội từ năm 2019 với nhiều trạm.")]
+    question = "Giá cước 5G của Viettel năm 2022 là bao nhiêu?"
+    invented = finalize(question, f"{question} Giá cước 5G của Viettel năm 2022 là 100.000 đồng/tháng.", passages, "t")
+    assert not backed_by_any(invented, passages)
+    grounded = finalize(question, "Viettel thử nghiệm mạng 5G tại Hà Nội từ năm 2019 [1].", passages, "t")
+    assert backed_by_any(grounded, passages)

@@ -106,6 +106,10 @@ def test_hard_rules_catch_numbers_names_and_negation():
     assert hard_mismatch("Hội nghị có 2380 đại biểu tại Hà Nội.", P1) == ""
     assert negation_mismatch("Hội nghị không diễn ra tại Hà Nội.", P1.split(". ")[0])
     assert not negation_mismatch("Hội nghị diễn ra tại Hà Nội.", P1.split(". ")[0])
+    # words that only fold to a negation ("chứa" → chua, "nó" → no, "khổng lồ") do not negate
+    assert not negation_mismatch("Kho chứa dữ liệu khổng lồ.", "Kho chứa dữ liệu khổng lồ của nó rất lớn.")
+    assert not negation_mismatch("Viettel có kho dữ liệu.", "Nó chứa dữ liệu khổng lồ của Viettel.")
+    assert negation_mismatch("Hoi nghi khong dien ra.", "Hoi nghi dien ra.")  # typed without marks
 
 
 def test_lexical_judge_accepts_a_paraphrase_and_rejects_an_absent_fact(embedder):

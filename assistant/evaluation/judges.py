@@ -26,10 +26,21 @@ from assistant.config import Settings
 from assistant.embeddings import E5Embeddings
 from assistant.errors import BackendUnavailableError
 from assistant.prompts import render_prompt
-from assistant.text import fold_diacritics, normalize, number_forms, numbers_in, split_sentences, term_coverage
+from assistant.text import (
+    fold_diacritics,
+    has_diacritics,
+    normalize,
+    number_forms,
+    numbers_in,
+    split_sentences,
+    term_coverage,
+)
 
 JUDGES = ("lexical", "local", "api")
-_NEGATION = re.compile(r"\b(khong|chua|chang|cha|never|not|no)\b")
+# Matched with diacritics where the text has them: folded, "chứa" (contains) reads as "chưa"
+# (not yet), "nó" (it) as "no" and "khổng lồ" as "không", which flagged true claims as negated.
+_NEGATION = re.compile(r"\b(không|chưa|chẳng|chả|never|not|no)\b")
+_NEGATION_FOLDED = re.compile(r"\b(khong|chua|chang|cha|never|not|no)\b")
 # A run of capitalised syllables not at the start of the sentence: a name (Lê Đăng Dũng, Hà Nội, ITU).
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-ZĐ][\wÀ-ỹ]*(?:\s+[A-ZĐ][\wÀ-ỹ]*)*)")
 
@@ -71,7 +82,8 @@ def best_sentence(claim: str, evidence: str) -> str:
 
 def negation_mismatch(claim: str, sentence: str) -> bool:
     def negated(text: str) -> bool:
-        return bool(_NEGATION.search(fold_diacritics(normalize(text).lower())))
+        text = normalize(text).lower()
+        return bool((_NEGATION if has_diacritics(text) else _NEGATION_FOLDED).search(text))
 
     return negated(claim) != negated(sentence)
 
