@@ -55,11 +55,12 @@ class AnswerStream:
                 yield token
         except Exception as exc:  # backend faults end in the fallback answer, never a traceback
             log.warning("Answer backend failed: %s", type(exc).__name__)
-            error = _describe(exc)
+            error = describe_failure(exc)
         self.answer = self._finish("".join(parts), error)
 
 
-def _describe(exc: Exception) -> str:
+def describe_failure(exc: Exception) -> str:
+    """What the user's notice says went wrong with the backend (never the exception's text: it may hold a key)."""
     name = type(exc).__name__
     if "Timeout" in name:
         return "hết thời gian chờ"
@@ -128,18 +129,16 @@ class LLMAnswerer:
             pass
 
     def translate(self, question: str, max_tokens: int = 80) -> str:
-        """The English `question` in Vietnamese, for retrieval over Vietnamese passages ("" if the call fails).
+        """The English `question` in Vietnamese, for retrieval over Vietnamese passages ("" if not translated).
 
         BM25 cannot match English words against Vietnamese text and e5 ranks across languages
         poorly: on our English questions the key facts were in the top 10 for 3 of 11, and for
         7 of 11 with the translation's rankings fused in. One short call (~2 s here) is the price.
         """
         messages = [SystemMessage(render_prompt("translate_question")), HumanMessage(neutralize(question))]
-        try:
-            parts = [c.content for c in self.helper.stream(messages, max_tokens=max_tokens)]
-        except Exception as exc:  # the answer call reports a dead backend; retrieval goes on in English
-            log.warning("Translating the question failed: %s", type(exc).__name__)
-            return ""
+        # a failing backend raises here: the caller answers with the fallback at once rather than
+        # wait for the same timeout a second time in the answer call
+        parts = [c.content for c in self.helper.stream(messages, max_tokens=max_tokens)]
         text = "".join(p for p in parts if isinstance(p, str)).strip().strip('"“”')
         return "" if is_english(text) else normalize(text)
 

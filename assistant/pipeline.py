@@ -21,9 +21,10 @@ from assistant.corpus import Article, find_repeated_passages, load_corpus
 from assistant.embeddings import E5Embeddings
 from assistant.errors import BackendUnavailableError, EmptyCorpusError, InvalidInputFileError, InvalidQuestionError
 from assistant.extractive import ExtractiveAnswerer, refusal
-from assistant.generation import AnswerStream, LLMAnswerer
+from assistant.generation import AnswerStream, LLMAnswerer, describe_failure
 from assistant.ingest import check_upload, write_atomically
 from assistant.llm import local_backend_installed, local_chat, openai_chat
+from assistant.prompts import render_prompt
 from assistant.retrieval import AnswerabilityModel, HybridRetriever, Passage, Retrieval
 from assistant.store import ChunkStore, IndexReport
 from assistant.text import content_terms, is_english, normalize, restore_diacritics, term_coverage
@@ -307,13 +308,24 @@ class Assistant:
         self.ensure_index()
         pool = self.settings.llm_focus_pool if name != "extractive" else 0
         # an English question is also searched in Vietnamese, translated by the model that answers it
-        english = is_english(question)
-        translation = self.answerer(name).translate(question) if english and name != "extractive" else ""
+        translation, failure = "", ""
+        if is_english(question) and name != "extractive":
+            answerer = self.answerer(name)
+            try:
+                translation = answerer.translate(question)
+            except Exception as exc:  # the backend is down: answer with the fallback now, not after a 2nd timeout
+                log.warning("Translating the question failed: %s", type(exc).__name__)
+                failure = describe_failure(exc)
         retrieval = self.retrieve(question, history, max(top_k, depth or 0, pool), translation)
         t1 = time.perf_counter()
 
         def extractive() -> Answer:
             return self.extractive.answer(question, retrieval, idf=self.retriever.idf, max_passages=top_k)
+
+        if failure:
+            fallback = extractive()
+            fallback.notice = render_prompt("fallback_notice_vi", reason=failure)
+            return self._timed(AnswerStream(iter([fallback.text]), lambda _t, _e: fallback), retrieval, t0, t1)
 
         # Evidence check before any model call: when the text the model would read does not hold
         # what the question names (its key terms, its numbers), a small LLM only invents an answer
@@ -341,6 +353,12 @@ class Assistant:
                 texts=[t for _, t in focused],
                 prompt_question=reader_question,
             )
+
+        return self._timed(inner, retrieval, t0, t1)
+
+    @staticmethod
+    def _timed(inner: AnswerStream, retrieval: Retrieval, t0: float, t1: float) -> AnswerStream:
+        """`inner`, with the answer's timings and answerability filled in when it ends."""
 
         def timed() -> Iterator[str]:
             first = None
