@@ -234,7 +234,8 @@ class Assistant:
                     chat = local_chat(self.settings)
                     chat.warm_up()
                     counter = chat.count_tokens
-                    helper = local_chat(self.settings, self.settings.llm_helper_n_ctx)
+                    if self.settings.llm_helper_n_ctx:  # 0: translate in the answer context, saving ~0.7 GB
+                        helper = local_chat(self.settings, self.settings.llm_helper_n_ctx)
                 elif backend == "transformers":
                     from assistant.hf_chat import transformers_chat
 
