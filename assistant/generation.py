@@ -46,6 +46,11 @@ class AnswerStream:
         self._finish = finish
         self.answer: Answer | None = None
 
+    @classmethod
+    def ready(cls, answer: Answer) -> AnswerStream:
+        """A stream of an answer known before any model runs (a refusal, a quote, a fallback)."""
+        return cls(iter([answer.text]), lambda _text, _error: answer)
+
     def __iter__(self) -> Iterator[str]:
         parts: list[str] = []
         error = ""
@@ -57,6 +62,13 @@ class AnswerStream:
             log.warning("Answer backend failed: %s", type(exc).__name__)
             error = describe_failure(exc)
         self.answer = self._finish("".join(parts), error)
+
+
+def fallback_answer(fallback: Callable[[], Answer], reason: str) -> Answer:
+    """The fallback answer, with the visible notice saying why the model did not answer."""
+    answer = fallback()
+    answer.notice = render_prompt("fallback_notice_vi", reason=reason)
+    return answer
 
 
 def describe_failure(exc: Exception) -> str:
@@ -168,9 +180,7 @@ class LLMAnswerer:
 
         def finish(text: str, error: str) -> Answer:
             if error:
-                answer = fallback()
-                answer.notice = render_prompt("fallback_notice_vi", reason=error)
-                return answer
+                return fallback_answer(fallback, error)
             return self._finalize(question, text, retrieval, passages, weight)
 
         return AnswerStream(tokens(), finish)

@@ -21,10 +21,9 @@ from assistant.corpus import Article, find_repeated_passages, load_corpus
 from assistant.embeddings import E5Embeddings
 from assistant.errors import BackendUnavailableError, EmptyCorpusError, InvalidInputFileError, InvalidQuestionError
 from assistant.extractive import ExtractiveAnswerer, refusal
-from assistant.generation import AnswerStream, LLMAnswerer, describe_failure
+from assistant.generation import AnswerStream, LLMAnswerer, describe_failure, fallback_answer
 from assistant.ingest import check_upload, write_atomically
 from assistant.llm import local_backend_installed, local_chat, openai_chat
-from assistant.prompts import render_prompt
 from assistant.retrieval import AnswerabilityModel, HybridRetriever, Passage, Retrieval
 from assistant.store import ChunkStore, IndexReport
 from assistant.text import content_terms, is_english, normalize, restore_diacritics, term_coverage
@@ -324,9 +323,7 @@ class Assistant:
             return self.extractive.answer(question, retrieval, idf=self.retriever.idf, max_passages=top_k)
 
         if failure:
-            fallback = extractive()
-            fallback.notice = render_prompt("fallback_notice_vi", reason=failure)
-            return self._timed(AnswerStream(iter([fallback.text]), lambda _t, _e: fallback), retrieval, t0, t1)
+            return self._timed(AnswerStream.ready(fallback_answer(extractive, failure)), retrieval, t0, t1)
 
         # Evidence check before any model call: when the text the model would read does not hold
         # what the question names (its key terms, its numbers), a small LLM only invents an answer
@@ -342,7 +339,7 @@ class Assistant:
                 else refusal(question, name, retrieval.passages, is_english(question))
             )
             answer.backend = name
-            inner = AnswerStream(iter([answer.text]), lambda _text, _err: answer)
+            inner = AnswerStream.ready(answer)
         else:
             inner = self.answerer(name).stream(
                 question,
