@@ -6,12 +6,14 @@ import json
 
 import pytest
 
+from assistant.citations import Answer, answer_sentences, cite
 from assistant.errors import InvalidInputFileError
 from assistant.evaluation.claims import atomic_claims
 from assistant.evaluation.judge_eval import binary_scores, load_claims
 from assistant.evaluation.judges import LexicalJudge, hard_mismatch, negation_mismatch
 from assistant.evaluation.metrics import citation_scores, context_precision, cosine, faithfulness
-from assistant.evaluation.runner import check_gate
+from assistant.evaluation.runner import CachedJudge, check_gate, numbered
+from assistant.retrieval import Passage
 
 P1 = "Hội nghị ITU Digital World 2021 khai mạc tối 12/10 tại Hà Nội. Hội nghị có 2380 đại biểu từ 159 quốc gia."
 P2 = "Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel."
@@ -81,6 +83,17 @@ def test_a_wrong_or_missing_citation_lowers_recall():
     supports = oracle({s[0][0]: {1}, s[1][0]: {2}}, PASSAGES)
     recall, precision = citation_scores(s, PASSAGES, supports)
     assert recall == 0.0 and precision == 0.0
+
+
+def test_citations_are_scored_against_the_passages_the_answer_numbered(embedder):
+    # a model answer numbers the passages it was shown: here its [1] is the third one retrieved
+    retrieved = [Passage(f"c{i}", f"d{i}", t) for i, t in enumerate([P3, P2, P1])]
+    text = "Hội nghị có 2380 đại biểu từ 159 quốc gia [1]."
+    answer = Answer("Hội nghị có bao nhiêu đại biểu?", text, cite([retrieved[2]], [1]), False, "local", retrieved)
+    supports = CachedJudge(LexicalJudge(embedder)).supports
+    assert numbered(answer) == [P1]
+    assert citation_scores(answer_sentences(text), numbered(answer), supports) == (1.0, 1.0)
+    assert citation_scores(answer_sentences(text), [p.text for p in retrieved], supports) == (0.0, 0.0)
 
 
 def test_no_sentences_no_scores():

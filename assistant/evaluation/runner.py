@@ -195,7 +195,7 @@ def score_answer(q: EvalQuestion, answer: Answer, assistant: Assistant, judge: C
             for c, v in zip(claims, verdicts, strict=True)
         ]
         result["faithfulness"] = faithfulness([bool(v.supported) for v in verdicts])
-        recall, precision = citation_scores(answer_sentences(answer.text), passages, judge.supports)
+        recall, precision = citation_scores(answer_sentences(answer.text), numbered(answer), judge.supports)
         result["citation_recall"], result["citation_precision"] = recall, precision
     if q.answerable:
         gold = set(q.sources)
@@ -212,6 +212,19 @@ def score_answer(q: EvalQuestion, answer: Answer, assistant: Assistant, judge: C
     else:
         result["refusal_correct"] = float(answer.refused)
     return result
+
+
+def numbered(answer: Answer) -> list[str]:
+    """Passage texts by the numbers the answer's markers use (1-based; "" where nothing is cited).
+
+    A model answer numbers the passages it was shown, which after focusing and completion need
+    not be the first ones retrieved: scoring `[1]` against the top-ranked passage credited or
+    blamed the wrong text (citation recall 0.40 on our set for answers whose citations were right).
+    """
+    texts = [""] * max((c.n for c in answer.citations), default=0)
+    for c in answer.citations:
+        texts[c.n - 1] = c.text
+    return texts
 
 
 def _similarity(assistant: Assistant, answer: Answer, reference: str) -> float | None:
