@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.retrieval import Passage
-from assistant.text import adds_to, split_sentences, term_coverage
+from assistant.text import adds_to, content_terms, split_sentences, syllables, term_coverage
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
@@ -107,6 +107,18 @@ def strip_markers(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
 
 
+_REPEAT = re.compile(r"(?<!\w)(\w+(?:[ \t]+\w+)+)[ \t]+(?:và|and)[ \t]+\1(?!\w)")
+
+
+def collapse_repeats(text: str) -> str:
+    """ "Bộ trưởng Nguyễn Mạnh Hùng và Bộ trưởng Nguyễn Mạnh Hùng" → "Bộ trưởng Nguyễn Mạnh Hùng".
+
+    A small model answering a two-part question with one name joins it to itself; a phrase of
+    two or more words joined to itself by "và" says nothing twice.
+    """
+    return _REPEAT.sub(r"\1", text)
+
+
 def drop_invalid_markers(text: str, n_passages: int) -> str:
     """Remove numbers that point at no passage; a marker left empty disappears."""
 
@@ -177,7 +189,7 @@ def finalize(
     supports it best (key-term coverage, plus embedding similarity when `similarity` is given)
     if one covers it well enough; otherwise it stays unmarked and is flagged unsupported.
     """
-    text = drop_invalid_markers(text.strip(), len(passages))
+    text = collapse_repeats(drop_invalid_markers(text.strip(), len(passages)))
     weight = weight or (lambda _t: 1.0)
     support: list[SentenceSupport] = []
     repaired: list[str] = []
@@ -196,6 +208,10 @@ def finalize(
             if term_coverage(sentence, passages[best].text, weight).unigrams >= _ATTACH_MIN_COVERAGE:
                 cited = [best + 1]
                 sentence = append_marker(sentence, best + 1)
+        if cited:
+            for n in _other_articles_backing(question, sentence, cited, passages):
+                cited = [*cited, n]
+                sentence = add_marker(sentence, n)
         score = 0.0
         if cited:
             # numbers the user's question already gave are not claims of the answer
@@ -215,6 +231,38 @@ def finalize(
         retrieved=passages,
         support=support,
     )
+
+
+_MIN_QUESTION_PART = 2
+
+
+def _other_articles_backing(question: str, sentence: str, cited: list[int], passages: list[Passage]) -> list[int]:
+    """Shown passages from other articles that back the part of a two-part answer its citations miss.
+
+    A question about two events ("… phát biểu ở cả ITU Digital World 2021 và Tuần lễ Số Quốc tế
+    2022 là ai?") is answered in one sentence that a small model cites once, with one event's
+    passage. A passage of another article is added when it holds at least two of the question's
+    terms the cited passages lack (it is about the other part) and what the sentence says that
+    they do not, or, when they lack nothing of the sentence, all that the sentence adds to the
+    question. A question the cited passages cover entirely never gets a second article.
+    """
+    asked = list(dict.fromkeys(content_terms(question)))
+    new = [t for t in dict.fromkeys(content_terms(strip_markers(sentence))) if t not in asked]
+    if not new:
+        return []
+    terms = [set(syllables(p.text, fold=True)) for p in passages]
+    have = set().union(*(terms[n - 1] for n in cited))
+    docs = {d for n in cited for d in passages[n - 1].doc_ids}
+    lacking = [t for t in new if t not in have] or new
+    extra: list[int] = []
+    for j, p in enumerate(passages, start=1):
+        if j in cited or docs & set(p.doc_ids):
+            continue
+        part = [t for t in asked if t not in have and t in terms[j - 1]]
+        if len(part) >= _MIN_QUESTION_PART and all(t in terms[j - 1] for t in lacking):
+            extra.append(j)
+            docs |= set(p.doc_ids)
+    return extra
 
 
 def _fully_in_some(sentence: str, passages: list[Passage], weight: Callable[[str], float]) -> bool:
@@ -237,6 +285,14 @@ def backed_by_any(answer: Answer, passages: list[Passage], weight: Callable[[str
         if cov.unigrams >= _SUPPORTED and not cov.missing_numbers:
             return True
     return False
+
+
+def add_marker(sentence: str, n: int) -> str:
+    """Put `[n]` right after the sentence's last marker (`… Hà Nội [1][3].`), or append it."""
+    ends = [m.end() for m in MARKER.finditer(sentence)]
+    if not ends:
+        return append_marker(sentence, n)
+    return f"{sentence[: ends[-1]]}[{n}]{sentence[ends[-1] :]}"
 
 
 def append_marker(sentence: str, n: int) -> str:

@@ -108,3 +108,49 @@ def test_restating_the_question_backs_nothing():
     assert not backed_by_any(invented, passages)
     grounded = finalize(question, "Viettel thử nghiệm mạng 5G tại Hà Nội từ năm 2019 [1].", passages, "t")
     assert backed_by_any(grounded, passages)
+
+
+# --- two-part questions ------------------------------------------------------------------------
+_ITU = Passage(
+    "i1", "itu", "Tối 12.10, ITU Digital World 2021 khai mạc tại Hà Nội. Bộ trưởng Nguyễn Mạnh Hùng phát biểu."
+)
+_VIDW = Passage(
+    "v1",
+    "vidw",
+    "Sáng 11/10, Tuần lễ Số Quốc tế Việt Nam 2022 khai mạc tại Hà Nội, Bộ trưởng Nguyễn Mạnh Hùng chủ trì.",
+)
+_ITU_OTHER = Passage("i2", "itu", "Hội nghị ITU Digital World 2021 có 2380 đại biểu.")
+_VIRUS = Passage("x1", "x", "Bộ trưởng Nguyễn Mạnh Hùng làm việc với Liên hợp quốc.")
+
+
+def test_a_two_event_answer_cites_a_passage_of_each_event():
+    from assistant.citations import finalize
+
+    question = "Bộ trưởng phát biểu ở cả ITU Digital World 2021 và Tuần lễ Số Quốc tế 2022 là ai?"
+    answer = finalize(
+        question, "Bộ trưởng Nguyễn Mạnh Hùng và Bộ trưởng Nguyễn Mạnh Hùng [2].", [_ITU_OTHER, _VIDW, _ITU], "t"
+    )
+    assert answer.text == "Bộ trưởng Nguyễn Mạnh Hùng [2][3]."  # not the ITU passage without the name
+    assert [c.doc_id for c in answer.citations] == ["vidw", "itu"]
+    assert answer.support[0].cited == (2, 3) and answer.support[0].supported
+
+    # each date from its own article
+    question = "ITU Digital World 2021 và Tuần lễ Số Quốc tế Việt Nam 2022 lần lượt khai mạc ngày nào?"
+    text = "ITU Digital World 2021 khai mạc tối 12.10, Tuần lễ Số Quốc tế Việt Nam 2022 khai mạc sáng 11/10 [1]."
+    assert finalize(question, text, [_VIDW, _ITU], "t").support[0].cited == (1, 2)
+
+
+def test_a_question_the_cited_passage_covers_gets_no_second_article():
+    from assistant.citations import finalize
+
+    question = "Ai chủ trì Tuần lễ Số Quốc tế Việt Nam 2022?"
+    answer = finalize(question, "Bộ trưởng Nguyễn Mạnh Hùng chủ trì [1].", [_VIDW, _ITU, _VIRUS], "t")
+    assert answer.support[0].cited == (1,) and answer.text.count("[") == 1
+
+
+def test_a_phrase_joined_to_itself_is_said_once():
+    from assistant.citations import collapse_repeats
+
+    assert collapse_repeats("Ông A Bờ và Ông A Bờ [1].") == "Ông A Bờ [1]."
+    assert collapse_repeats("Nhật Bản và Hàn Quốc; Hà Nội và Hà Nam.") == "Nhật Bản và Hàn Quốc; Hà Nội và Hà Nam."
+    assert collapse_repeats("số và số hoá") == "số và số hoá"  # one word is not a phrase
