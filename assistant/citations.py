@@ -182,13 +182,19 @@ def finalize(
     backend: str,
     similarity: Callable[[list[str], list[str]], np.ndarray] | None = None,
     weight: Callable[[str], float] | None = None,
+    pool: list[Passage] | None = None,
 ) -> Answer:
     """Turn a model's raw text into an `Answer`: valid markers only, missing ones repaired, support scored.
 
     Small models often state a fact without a marker: such a sentence gets the passage that
     supports it best (key-term coverage, plus embedding similarity when `similarity` is given)
     if one covers it well enough; otherwise it stays unmarked and is flagged unsupported.
+    `pool` holds retrieved passages the model was not shown: one of them may back the other
+    part of a two-part answer, and is then cited after the shown ones (`[4]`).
     """
+    shown = {p.chunk_id for p in passages}
+    candidates = list(passages) + [p for p in pool or [] if p.chunk_id not in shown]
+    numbered = list(passages)  # what the markers point at: the shown passages, then any cited from `pool`
     text = collapse_repeats(drop_invalid_markers(text.strip(), len(passages)))
     weight = weight or (lambda _t: 1.0)
     support: list[SentenceSupport] = []
@@ -209,13 +215,17 @@ def finalize(
                 cited = [best + 1]
                 sentence = append_marker(sentence, best + 1)
         if cited:
-            for n in _other_articles_backing(question, sentence, cited, passages):
+            in_candidates = [candidates.index(numbered[n - 1]) + 1 for n in cited]
+            for j in _other_articles_backing(question, sentence, in_candidates, candidates):
+                if candidates[j - 1] not in numbered:
+                    numbered.append(candidates[j - 1])
+                n = numbered.index(candidates[j - 1]) + 1
                 cited = [*cited, n]
                 sentence = add_marker(sentence, n)
         score = 0.0
         if cited:
             # numbers the user's question already gave are not claims of the answer
-            evidence = "\n".join([question] + [passages[n - 1].text for n in cited])
+            evidence = "\n".join([question] + [numbered[n - 1].text for n in cited])
             cov = term_coverage(strip_markers(sentence), evidence, weight)
             score = 0.0 if cov.missing_numbers else cov.unigrams  # an invented number is never supported
         support.append(SentenceSupport(strip_markers(sentence), tuple(cited), round(score, 3), score >= _SUPPORTED))
@@ -225,7 +235,7 @@ def finalize(
     return Answer(
         question=question,
         text=final,
-        citations=cite(passages, numbers),
+        citations=cite(numbered, numbers),
         refused=False,
         backend=backend,
         retrieved=passages,
@@ -237,14 +247,15 @@ _MIN_QUESTION_PART = 2
 
 
 def _other_articles_backing(question: str, sentence: str, cited: list[int], passages: list[Passage]) -> list[int]:
-    """Shown passages from other articles that back the part of a two-part answer its citations miss.
+    """Passages (by number in `passages`) of other articles that back the part of a two-part answer its citations miss.
 
     A question about two events ("… phát biểu ở cả ITU Digital World 2021 và Tuần lễ Số Quốc tế
     2022 là ai?") is answered in one sentence that a small model cites once, with one event's
     passage. A passage of another article is added when it holds at least two of the question's
     terms the cited passages lack (it is about the other part) and what the sentence says that
     they do not, or, when they lack nothing of the sentence, all that the sentence adds to the
-    question. A question the cited passages cover entirely never gets a second article.
+    question. A question the cited passages cover entirely never gets a second article, nor one
+    whose uncovered part another passage of the cited article holds.
     """
     asked = list(dict.fromkeys(content_terms(question)))
     new = [t for t in dict.fromkeys(content_terms(strip_markers(sentence))) if t not in asked]
@@ -258,8 +269,11 @@ def _other_articles_backing(question: str, sentence: str, cited: list[int], pass
     for j, p in enumerate(passages, start=1):
         if j in cited or docs & set(p.doc_ids):
             continue
-        part = [t for t in asked if t not in have and t in terms[j - 1]]
-        if len(part) >= _MIN_QUESTION_PART and all(t in terms[j - 1] for t in lacking):
+        part = {t for t in asked if t not in have and t in terms[j - 1]}
+        # the part is the other article's only if the cited article itself does not hold it (a
+        # model that cited the wrong passage of the right article has no second article to cite)
+        own = max((len(part & terms[k]) for k, q in enumerate(passages) if docs & set(q.doc_ids)), default=0)
+        if len(part) >= _MIN_QUESTION_PART and own < len(part) and all(t in terms[j - 1] for t in lacking):
             extra.append(j)
             docs |= set(p.doc_ids)
     return extra

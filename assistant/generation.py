@@ -195,7 +195,7 @@ class LLMAnswerer:
             refused = Answer(question, refusal_text(english), [], True, self.name, retrieved=retrieval.passages)
             refused.notice = "model restated the question"
             return refused
-        answer = finalize(question, text, passages, self.name, self.similarity, weight)
+        answer = finalize(question, text, passages, self.name, self.similarity, weight, pool=retrieval.passages)
         answer.retrieved = retrieval.passages
         if answer.support and not backed_by_any(answer, passages, weight):
             # nothing the model wrote is backed by a passage: say so instead of showing it

@@ -154,3 +154,13 @@ def test_a_phrase_joined_to_itself_is_said_once():
     assert collapse_repeats("Ông A Bờ và Ông A Bờ [1].") == "Ông A Bờ [1]."
     assert collapse_repeats("Nhật Bản và Hàn Quốc; Hà Nội và Hà Nam.") == "Nhật Bản và Hàn Quốc; Hà Nội và Hà Nam."
     assert collapse_repeats("số và số hoá") == "số và số hoá"  # one word is not a phrase
+
+
+def test_the_other_part_may_be_cited_from_a_retrieved_passage_the_model_was_not_shown():
+    from assistant.citations import finalize
+
+    question = "Bộ trưởng phát biểu ở cả ITU Digital World 2021 và Tuần lễ Số Quốc tế 2022 là ai?"
+    answer = finalize(question, "Bộ trưởng Nguyễn Mạnh Hùng [1].", [_VIDW, _ITU_OTHER], "t", pool=[_VIDW, _ITU])
+    assert answer.text == "Bộ trưởng Nguyễn Mạnh Hùng [1][3]."
+    assert [(c.n, c.doc_id) for c in answer.citations] == [(1, "vidw"), (3, "itu")]
+    assert answer.support[0].cited == (1, 3) and answer.support[0].supported
