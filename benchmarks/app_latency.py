@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ holds the page helpers
 
 from assistant.evaluation.dataset import load_questions
 from tests.test_app import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS, ask_in_page, start_app
