@@ -215,13 +215,11 @@ def finalize(
                 cited = [best + 1]
                 sentence = append_marker(sentence, best + 1)
         if cited:
-            in_candidates = [candidates.index(numbered[n - 1]) + 1 for n in cited]
-            for j in _other_articles_backing(question, sentence, in_candidates, candidates):
-                if candidates[j - 1] not in numbered:
-                    numbered.append(candidates[j - 1])
-                n = numbered.index(candidates[j - 1]) + 1
-                cited = [*cited, n]
-                sentence = add_marker(sentence, n)
+            for p in _other_articles_backing(question, sentence, [numbered[n - 1] for n in cited], candidates):
+                if p not in numbered:
+                    numbered.append(p)
+                cited = [*cited, numbered.index(p) + 1]
+                sentence = add_marker(sentence, cited[-1])
         score = 0.0
         if cited:
             # numbers the user's question already gave are not claims of the answer
@@ -246,8 +244,10 @@ def finalize(
 _MIN_QUESTION_PART = 2
 
 
-def _other_articles_backing(question: str, sentence: str, cited: list[int], passages: list[Passage]) -> list[int]:
-    """Passages (by number in `passages`) of other articles that back the part of a two-part answer its citations miss.
+def _other_articles_backing(
+    question: str, sentence: str, cited: list[Passage], candidates: list[Passage]
+) -> list[Passage]:
+    """Passages of other articles that back the part of a two-part answer its citations miss.
 
     A question about two events ("… phát biểu ở cả ITU Digital World 2021 và Tuần lễ Số Quốc tế
     2022 là ai?") is answered in one sentence that a small model cites once, with one event's
@@ -261,20 +261,21 @@ def _other_articles_backing(question: str, sentence: str, cited: list[int], pass
     new = [t for t in dict.fromkeys(content_terms(strip_markers(sentence))) if t not in asked]
     if not new:
         return []
-    terms = [set(syllables(p.text, fold=True)) for p in passages]
-    have = set().union(*(terms[n - 1] for n in cited))
-    docs = {d for n in cited for d in passages[n - 1].doc_ids}
+    terms = {p.chunk_id: set(syllables(p.text, fold=True)) for p in [*cited, *candidates]}
+    have = set().union(*(terms[p.chunk_id] for p in cited))
+    cited_docs = {d for p in cited for d in p.doc_ids}
+    own_article = [terms[p.chunk_id] for p in candidates if cited_docs & set(p.doc_ids)]
     lacking = [t for t in new if t not in have] or new
-    extra: list[int] = []
-    for j, p in enumerate(passages, start=1):
-        if j in cited or docs & set(p.doc_ids):
+    docs, extra = set(cited_docs), []
+    for p in candidates:
+        if docs & set(p.doc_ids):
             continue
-        part = {t for t in asked if t not in have and t in terms[j - 1]}
+        part = {t for t in asked if t not in have and t in terms[p.chunk_id]}
         # the part is the other article's only if the cited article itself does not hold it (a
         # model that cited the wrong passage of the right article has no second article to cite)
-        own = max((len(part & terms[k]) for k, q in enumerate(passages) if docs & set(q.doc_ids)), default=0)
-        if len(part) >= _MIN_QUESTION_PART and own < len(part) and all(t in terms[j - 1] for t in lacking):
-            extra.append(j)
+        own = max((len(part & t) for t in own_article), default=0)
+        if len(part) >= _MIN_QUESTION_PART and own < len(part) and all(t in terms[p.chunk_id] for t in lacking):
+            extra.append(p)
             docs |= set(p.doc_ids)
     return extra
 

@@ -164,3 +164,15 @@ def test_the_other_part_may_be_cited_from_a_retrieved_passage_the_model_was_not_
     assert answer.text == "Bộ trưởng Nguyễn Mạnh Hùng [1][3]."
     assert [(c.n, c.doc_id) for c in answer.citations] == [(1, "vidw"), (3, "itu")]
     assert answer.support[0].cited == (1, 3) and answer.support[0].supported
+
+
+def test_no_second_article_when_the_cited_article_holds_the_missing_part():
+    from assistant.citations import finalize
+
+    # the model cited the wrong passage of the right article: the other article merely shares words
+    question = "Với kinh nghiệm trong đại dịch COVID-19, Việt Nam sẵn sàng hợp tác về lĩnh vực gì?"
+    cited = Passage("u1", "un", "Việt Nam sẵn sàng hợp tác với Liên hợp quốc về chuyển đổi số.")
+    same = Passage("u2", "un", "Với kinh nghiệm trong đại dịch COVID-19, Việt Nam sẵn sàng chia sẻ.")
+    other = Passage("i9", "itu", "Kinh nghiệm chuyển đổi số trong đại dịch COVID-19 của nhiều nước.")
+    answer = finalize(question, "Việt Nam sẵn sàng hợp tác về chuyển đổi số [1].", [cited, other], "t", pool=[same])
+    assert answer.support[0].cited == (1,) and [c.doc_id for c in answer.citations] == ["un"]
