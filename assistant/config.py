@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     llm_helper_n_ctx: int = 512
     llm_threads: int = 2
     llm_max_tokens: int = 200
+    # One worked example (prompts/example_*.md) as an earlier turn: it sits in the cached prefix,
+    # so it costs no prefill per question
+    llm_examples: bool = True
     llm_timeout_s: float = 60.0
     model_cache_dir: Path = Path.home() / ".cache" / "tro-ly-chuyen-doi-so"
     # Context budget for the numbered passages (tokens of the model's tokenizer, cl100k for APIs)

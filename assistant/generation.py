@@ -25,7 +25,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from assistant.citations import Answer, backed_by_any, finalize, strip_markers
 from assistant.condense import Message
 from assistant.llm import neutralize
-from assistant.prompts import refusal_text, render_prompt
+from assistant.prompts import load_prompt, refusal_text, render_prompt
 from assistant.retrieval import Passage, Retrieval
 from assistant.text import adds_to, fold_diacritics, is_english, normalize
 
@@ -92,6 +92,7 @@ class LLMAnswerer:
         context_tokens: int = 1200,
         similarity: Callable[[list[str], list[str]], object] | None = None,
         helper: BaseChatModel | None = None,
+        examples: bool = True,
     ) -> None:
         self.chat = chat
         self.helper = helper or chat  # short side calls (translation); its own context if local
@@ -99,6 +100,7 @@ class LLMAnswerer:
         self.count_tokens = count_tokens
         self.context_tokens = context_tokens
         self.similarity = similarity
+        self.examples = examples
 
     def messages(
         self,
@@ -124,6 +126,12 @@ class LLMAnswerer:
             blocks.append(block)
             used += cost
         out: list[BaseMessage] = [SystemMessage(system)]
+        if self.examples:
+            language = "en" if english else "vi"
+            out += [
+                HumanMessage(load_prompt(f"example_{language}_user")),
+                AIMessage(load_prompt(f"example_{language}_answer")),
+            ]
         for m in history[-_HISTORY_MESSAGES:]:
             content = m.content[:_HISTORY_CHARS]
             out.append(HumanMessage(content) if m.role == "user" else AIMessage(content))

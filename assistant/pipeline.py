@@ -251,6 +251,7 @@ class Assistant:
                     self.settings.context_tokens,
                     similarity=self._similarity,
                     helper=helper,
+                    examples=self.settings.llm_examples,
                 )
                 if backend == "local":
                     self._answerers[backend].prime()

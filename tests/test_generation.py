@@ -15,8 +15,14 @@ TEXT = (
 )
 
 
-def _answerer(budget: int = 10_000) -> LLMAnswerer:
-    return LLMAnswerer(chat=None, name="t", count_tokens=lambda s: len(s.split()), context_tokens=budget)  # type: ignore[arg-type]
+def _answerer(budget: int = 10_000, examples: bool = True) -> LLMAnswerer:
+    return LLMAnswerer(
+        chat=None,  # type: ignore[arg-type]
+        name="t",
+        count_tokens=lambda s: len(s.split()),
+        context_tokens=budget,
+        examples=examples,
+    )
 
 
 def test_focus_sends_the_sentence_holding_the_asked_for_number(indexed):
@@ -59,8 +65,21 @@ def test_budget_drops_whole_passages_never_the_first():
 
 def test_history_enters_as_earlier_turns():
     history = [Message("user", "ITU Digital World là gì?"), Message("assistant", "Là một hội nghị [1].")]
-    msgs = _answerer().messages("Nó khai mạc khi nào?", [Passage("c", "d", TEXT)], history)
+    msgs = _answerer(examples=False).messages("Nó khai mạc khi nào?", [Passage("c", "d", TEXT)], history)
     assert [m.type for m in msgs] == ["system", "human", "ai", "human"]
+    assert [m.content for m in msgs[1:3]] == [h.content for h in history]
+
+
+def test_the_worked_example_precedes_history_in_the_questions_language_and_is_a_shared_prefix():
+    history = [Message("user", "ITU Digital World là gì?"), Message("assistant", "Là một hội nghị [1].")]
+    passage = [Passage("c", "d", TEXT)]
+    vi = _answerer().messages("Nó khai mạc khi nào?", passage, history)
+    assert [m.type for m in vi] == ["system", "human", "ai", "human", "ai", "human"]
+    assert "[1]" in vi[2].content and "Câu hỏi:" in vi[1].content and vi[3].content == history[0].content
+    other = _answerer().messages("Ai khai mạc hội nghị?", passage, [])
+    assert [m.content for m in other[:3]] == [m.content for m in vi[:3]]  # cached once, reused by every question
+    en = _answerer().messages("When did it open?", passage, [])
+    assert en[2].content != vi[2].content and "[1]" in en[2].content  # answered in English
 
 
 def test_a_follow_up_that_names_its_subject_gets_sentences_about_it_not_about_the_last_turn(indexed):
