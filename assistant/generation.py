@@ -33,8 +33,10 @@ log = logging.getLogger(__name__)
 
 _HISTORY_MESSAGES = 4
 _HISTORY_CHARS = 600
+# the model's own ways of saying it has no answer ("Giá cước … không rõ [1].": "unknown")
 _REFUSAL_PATTERNS = re.compile(
-    r"khong tim thay thong tin|khong co thong tin|could not find|cannot find|no information|not mentioned"
+    r"khong tim thay thong tin|khong co thong tin|khong ro\b(?! rang)|khong duoc (de cap|neu)|"
+    r"could not find|cannot find|no information|not mentioned|not (specified|stated)"
 )
 
 
@@ -119,7 +121,9 @@ class LLMAnswerer:
         texts = texts or [p.text for p in passages]
         blocks, used = [], 0
         for n, (p, text) in enumerate(zip(passages, texts, strict=True), start=1):
-            block = render_prompt("passage", n=n, title=p.title, date=p.date or "không rõ ngày", text=text)
+            # an undated passage shows its title alone: a placeholder ("không rõ ngày") got copied into answers
+            heading = ", ".join(part for part in (p.title, p.date) if part)
+            block = render_prompt("passage", n=n, heading=heading, text=text)
             cost = self.count_tokens(block)
             if blocks and used + cost > self.context_tokens:
                 break

@@ -175,3 +175,31 @@ def test_a_model_that_only_restates_the_question_has_refused(indexed):
     assert echoed.refused and echoed.citations == []
     where = "Tuần lễ Số Quốc tế Việt Nam 2022 khai mạc ở đâu?"
     assert not answer(where, "Tuần lễ Số Quốc tế Việt Nam 2022 khai mạc tại Hà Nội [1].").refused
+
+
+def test_a_model_that_calls_the_answer_unknown_has_refused(indexed):
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    def answer(question: str, reply: str):
+        chat = GenericFakeChatModel(messages=iter([AIMessage(reply)]))
+        retrieval = indexed.retrieve(question)
+        stream = LLMAnswerer(chat=chat, name="t", count_tokens=len).stream(
+            question, retrieval, [], retrieval.passages[:3], fallback=lambda: None
+        )
+        list(stream)
+        return stream.answer
+
+    unknown = answer("Giá cước 5G của Viettel năm 2022 là bao nhiêu?", "Giá cước 5G của Viettel năm 2022 không rõ [1].")
+    assert unknown.refused and unknown.citations == []
+    assert answer("How much does Viettel's 5G cost?", "The price is not specified in the passages.").refused
+    # "không rõ ràng" (not clear-cut) is not "không rõ" (unknown)
+    clear = answer("Chuyển đổi số là gì?", "Ranh giới giữa ứng dụng CNTT và chuyển đổi số không rõ ràng [1].")
+    assert not clear.refused
+
+
+def test_an_undated_passage_is_headed_by_its_title_alone():
+    prompt = _answerer().messages("Khai mạc?", [Passage("c", "d", TEXT, title="Bài A")], [])[-1].content
+    assert "[1] (Bài A)\n" in prompt
+    dated = _answerer().messages("Khai mạc?", [Passage("c", "d", TEXT, title="Bài A", date="12/10/2021")], [])
+    assert "[1] (Bài A, 12/10/2021)\n" in dated[-1].content
