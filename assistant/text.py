@@ -247,6 +247,14 @@ def numbers_in(text: str) -> set[str]:
     return {re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
 
 
+_PERCENT = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*(?:%|phần trăm|phan tram|percent\b)", re.IGNORECASE)
+
+
+def percentages_in(text: str) -> set[str]:
+    """Numbers written as shares (`50%`, `50 phần trăm`): "18%" is not backed by "18 tháng"."""
+    return {n.replace(",", ".") for n in _PERCENT.findall(text)}
+
+
 def number_forms(text: str) -> set[str]:
     """Every way a number in `text` may be quoted: `12.10` also counts as `12` and `10` (a date)."""
     out = set()
@@ -294,7 +302,7 @@ def term_coverage(question: str, text: str, weight=lambda _t: 1.0) -> Coverage:
     w_pairs = [weight(fold_diacritics(a)) + weight(fold_diacritics(b)) for a, b in pairs]
     uni_cov = sum(w for u, w in zip(uni, w_uni, strict=True) if u in t_set) / sum(w_uni) if uni else 0.0
     pair_cov = sum(w for p, w in zip(pairs, w_pairs, strict=True) if p in t_pairs) / sum(w_pairs) if pairs else uni_cov
-    missing = len(numbers_in(question) - number_forms(text))
+    missing = len(numbers_in(question) - number_forms(text)) + len(percentages_in(question) - percentages_in(text))
     return Coverage(round(uni_cov, 4), round(pair_cov, 4), missing)
 
 

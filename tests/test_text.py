@@ -13,6 +13,7 @@ from assistant.text import (
     normalize,
     numbers_in,
     overlap_ratio,
+    percentages_in,
     restore_diacritics,
     search_terms,
     split_sentences,
@@ -100,6 +101,13 @@ class TestTerms:
 
     def test_numbers(self):
         assert numbers_in("160.000 người, 5G, 2D và 3D, năm 2021") == {"160000", "2021"}
+
+    def test_a_share_is_backed_only_by_the_same_share(self):
+        assert percentages_in("gần 50% dân số, 3,5 % và 12 phần trăm") == {"50", "3.5", "12"}
+        passage = "Thế giới đã chịu đựng hơn 18 tháng COVID-19; gần 50% dân số thế giới chưa được kết nối."
+        assert term_coverage("18% of the world is unconnected", passage).missing_numbers == 1
+        assert term_coverage("50% of the world is unconnected", passage).missing_numbers == 0
+        assert term_coverage("COVID-19 kéo dài 18 tháng", passage).missing_numbers == 0
 
     def test_coverage_tells_a_neighbouring_topic_apart(self):
         q = "Giá cước 5G của Viettel là bao nhiêu?"
