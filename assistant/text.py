@@ -229,8 +229,12 @@ def adds_to(question: str, text: str) -> bool:
     (On our own and the dev answers of the local model, every real answer named at least one
     new term; the ones that named none restated the question, "… diễn ra tại khách sạn [1].")
     """
-    asked = set(content_terms(question))
+    asked = set(content_terms(question)) | _UNKNOWN_WORDS
     return any(t not in asked for t in content_terms(text))
+
+
+# words that say the answer is unknown (folded): "Giá cước … là chưa được xác định [1]." adds nothing
+_UNKNOWN_WORDS = {"chua", "khong", "ro", "xac", "dinh", "de", "cap", "neu", "cong", "bo", "cu", "the", "thong", "tin"}
 
 
 def syllables(text: str, fold: bool) -> list[str]:

@@ -192,6 +192,10 @@ def test_a_model_that_calls_the_answer_unknown_has_refused(indexed):
 
     unknown = answer("Giá cước 5G của Viettel năm 2022 là bao nhiêu?", "Giá cước 5G của Viettel năm 2022 không rõ [1].")
     assert unknown.refused and unknown.citations == []
+    undecided = answer(
+        "Giá cước 5G của Viettel năm 2022 là bao nhiêu?", "Giá cước 5G của Viettel năm 2022 là chưa được xác định [1]."
+    )
+    assert undecided.refused and undecided.citations == []
     assert answer("How much does Viettel's 5G cost?", "The price is not specified in the passages.").refused
     # "không rõ ràng" (not clear-cut) is not "không rõ" (unknown)
     clear = answer("Chuyển đổi số là gì?", "Ranh giới giữa ứng dụng CNTT và chuyển đổi số không rõ ràng [1].")
