@@ -205,7 +205,7 @@ def search_terms(text: str) -> list[str]:
 # Function words and question words carry no topic: they are ignored when judging whether a
 # passage covers what a question asks about. Folded, so typed-without-diacritics questions match.
 _STOPWORDS_VI = (
-    "la cua va cac nhung mot nhu the nao gi ai bao nhieu khi nao o dau tai sao vi sao duoc co "
+    "la cua va cac nhung mot nhu the nao gi ai bao nhieu khi nao o dau tai sao vi sao duoc co ay "
     "khong da se dang voi cho trong tren duoi ve tu den theo nay do kia thi ma ra vao boi nen "
     "hay hoac cung rat nhat lan nam ngay thang bai viet nhac toi noi len nhan dinh cho biet "
     "neu dieu viec su cuoc ong ba anh chi em toi chung ta minh ho"

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from assistant.text import (
     answer_type,
+    content_terms,
     fold_diacritics,
     has_answer_of_type,
     is_english,
@@ -101,6 +102,10 @@ class TestTerms:
 
     def test_numbers(self):
         assert numbers_in("160.000 người, 5G, 2D và 3D, năm 2021") == {"160000", "2021"}
+
+    def test_a_pronoun_follow_up_names_no_topic_of_its_own(self):
+        # "ông ấy" points back at the history; like "này", "đó", "kia" it is no key term to look for
+        assert content_terms("Ông ấy gặp Đại sứ vào ngày nào?") == ["gap", "dai"]
 
     def test_a_share_is_backed_only_by_the_same_share(self):
         assert percentages_in("gần 50% dân số, 3,5 % và 12 phần trăm") == {"50", "3.5", "12"}
