@@ -112,6 +112,7 @@ class ExtractiveAnswerer:
         count: Callable[[str], int] | None = None,
         similarity_query: str | None = None,
         complete_margin: float = 0.0,
+        passage_margin: float = 0.0,
     ) -> list[tuple[Passage, str]]:
         """The passages an LLM should answer from, each cut to its best sentences, best passage first.
 
@@ -124,7 +125,8 @@ class ExtractiveAnswerer:
         passage's second-best sentence rarely helps. `similarity_query` (default `query`) is what
         e5 compares sentences with, e.g. the question with its diacritics restored, while key
         terms are still counted on `query` as typed. `complete_margin` > 0 lets a lower passage
-        take the last place when it holds what the others miss (`_complete`).
+        take the last place when it holds what the others miss (`_complete`). `passage_margin`
+        > 0 leaves out a passage whose best sentence scores that much below the first's.
         """
         candidates = self._candidates(passages)
         if not candidates:
@@ -144,6 +146,9 @@ class ExtractiveAnswerer:
         order = ranked_passages[:max_passages]
         if complete_margin:
             order = self._complete(question, ranked_passages, max_passages, per_passage, passages, idf, complete_margin)
+        if passage_margin:
+            top = per_passage[order[0]][0].score
+            order = [order[0]] + [n for n in order[1:] if per_passage[n][0].score >= top - passage_margin]
         # round robin: every passage's best sentence before any passage's second one, while they fit
         picked: list[_Candidate] = []
         spent = 0

@@ -423,6 +423,7 @@ class Assistant:
             count=self._token_counter(),
             similarity_query=(reader_question or question) if own_words else None,
             complete_margin=settings.llm_complete_margin,
+            passage_margin=settings.llm_passage_margin,
         )
 
     @staticmethod

@@ -49,6 +49,17 @@ def test_a_token_budget_keeps_the_best_sentences_and_stays_within_it(indexed):
     assert {p.chunk_id for p, _ in focused} <= {p.chunk_id for p, _ in unbounded}
 
 
+def test_a_passage_far_below_the_best_is_left_out(indexed):
+    question = "Có bao nhiêu đại biểu tham dự khai mạc VIDW2022?"
+    retrieval = indexed.retrieve(question, k=10)
+    args = (question, retrieval.query, retrieval.passages, indexed.retriever.idf, 3, 2)
+    everything = indexed.extractive.focus(*args)
+    close = indexed.extractive.focus(*args, passage_margin=0.01)
+    assert len(close) < len(everything) == 3
+    assert close[0] == everything[0] and "350" in close[0][1]
+    assert indexed.extractive.focus(*args, passage_margin=10.0) == everything
+
+
 def test_focused_texts_replace_passage_text_but_keep_numbers_and_titles():
     passages = [Passage(f"c{i}", f"d{i}", TEXT, title=f"Bài {i}") for i in range(3)]
     texts = ["Sự kiện khai mạc tối 12/10 tại Hà Nội."] * 3

@@ -15,6 +15,22 @@ def test_answer_cites_the_right_article(indexed):
         assert c.quote and c.quote in c.text  # the quoted sentence is really in the passage
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "Ai là tác giả bài viết “Tăng cường hợp tác chuyển đổi số, thu hẹp khoảng cách số giữa các quốc gia”?",
+            "Thu Anh",
+        ),
+        ("Bài viết “Sứ mệnh khác biệt của chuyển đổi số” được lấy từ nguồn nào?", "ictvietnam.vn"),
+    ],
+)
+def test_questions_about_an_articles_header_are_answered_from_its_card(indexed, question, expected):
+    answer = indexed.ask(question)
+    assert not answer.refused and expected in answer.text
+    assert answer.citations and answer.citations[0].text.startswith("Bài viết “")  # the card is the cited passage
+
+
 def test_extractive_answers_are_deterministic(indexed):
     q = "Có bao nhiêu đại biểu tham dự lễ khai mạc VIDW2022?"
     assert indexed.ask(q).text == indexed.ask(q).text
