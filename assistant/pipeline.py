@@ -423,7 +423,9 @@ class Assistant:
             count=self._token_counter(),
             similarity_query=(reader_question or question) if own_words else None,
             complete_margin=settings.llm_complete_margin,
-            passage_margin=settings.llm_passage_margin,
+            # a question without key terms of its own ("Nó diễn ra khi nào?") scores sentences too
+            # weakly to judge that a passage is far below the best
+            passage_margin=settings.llm_passage_margin if own_words else 0.0,
         )
 
     @staticmethod
