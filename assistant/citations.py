@@ -119,6 +119,14 @@ def collapse_repeats(text: str) -> str:
     return _REPEAT.sub(r"\1", text)
 
 
+_MARKER_LIST = re.compile(r"(\[\d+(?:\s*[,;]\s*\d+)*\])\s*[,;]\s*(?=\[\d)")
+
+
+def join_marker_lists(text: str) -> str:
+    """ "… năm 2025 [1], [2], [3]." → "… năm 2025 [1][2][3]." (the commas belong to no sentence)."""
+    return _MARKER_LIST.sub(r"\1", text)
+
+
 def drop_invalid_markers(text: str, n_passages: int) -> str:
     """Remove numbers that point at no passage; a marker left empty disappears."""
 
@@ -195,7 +203,7 @@ def finalize(
     shown = {p.chunk_id for p in passages}
     candidates = list(passages) + [p for p in pool or [] if p.chunk_id not in shown]
     numbered = list(passages)  # what the markers point at: the shown passages, then any cited from `pool`
-    text = collapse_repeats(drop_invalid_markers(text.strip(), len(passages)))
+    text = join_marker_lists(collapse_repeats(drop_invalid_markers(text.strip(), len(passages))))
     weight = weight or (lambda _t: 1.0)
     support: list[SentenceSupport] = []
     repaired: list[str] = []
@@ -214,18 +222,16 @@ def finalize(
             if term_coverage(sentence, passages[best].text, weight).unigrams >= _ATTACH_MIN_COVERAGE:
                 cited = [best + 1]
                 sentence = append_marker(sentence, best + 1)
+        elif cited and passages:
+            cited, sentence = _repoint(question, sentence, cited, passages, weight)
         if cited:
             for p in _other_articles_backing(question, sentence, [numbered[n - 1] for n in cited], candidates):
                 if p not in numbered:
                     numbered.append(p)
                 cited = [*cited, numbered.index(p) + 1]
                 sentence = add_marker(sentence, cited[-1])
-        score = 0.0
-        if cited:
-            # numbers the user's question already gave are not claims of the answer
-            evidence = "\n".join([question] + [numbered[n - 1].text for n in cited])
-            cov = term_coverage(strip_markers(sentence), evidence, weight)
-            score = 0.0 if cov.missing_numbers else cov.unigrams  # an invented number is never supported
+        # an invented number is never supported
+        score = _support(question, sentence, [_read(numbered[n - 1]) for n in cited], weight) if cited else 0.0
         support.append(SentenceSupport(strip_markers(sentence), tuple(cited), round(score, 3), score >= _SUPPORTED))
         repaired.append(sentence)
     final = " ".join(repaired)
@@ -284,6 +290,38 @@ def _fully_in_some(sentence: str, passages: list[Passage], weight: Callable[[str
     return any(
         (c := term_coverage(sentence, p.text, weight)).unigrams == 1.0 and not c.missing_numbers for p in passages
     )
+
+
+def _read(p: Passage) -> str:
+    """What the model read of a passage: its title and date head the text in the prompt."""
+    return f"{p.title}\n{p.date}\n{p.text}"
+
+
+def _support(question: str, sentence: str, texts: list[str], weight: Callable[[str], float]) -> float:
+    """How well `texts` back `sentence`: key-term coverage, 0 if it has a number they lack."""
+    # numbers the user's question already gave are not claims of the answer
+    cov = term_coverage(strip_markers(sentence), "\n".join([question, *texts]), weight)
+    return 0.0 if cov.missing_numbers else cov.unigrams
+
+
+def _repoint(
+    question: str, sentence: str, cited: list[int], passages: list[Passage], weight: Callable[[str], float]
+) -> tuple[list[int], str]:
+    """A model's marker that points at a passage not backing its sentence, moved to one that does.
+
+    A small model may cite the first passage for a fact it read in the third ("… từ ngày
+    11-14/10 [1]" where [1] says only "khai mạc ngày 11/10"). If the cited passages do not
+    support the sentence and another shown passage does, on its own, the citation names that one.
+    """
+    current = _support(question, sentence, [_read(passages[n - 1]) for n in cited], weight)
+    if current >= _SUPPORTED:
+        return cited, sentence
+    scores = [_support(question, sentence, [_read(p)], weight) for p in passages]
+    best = int(np.argmax(scores))
+    if scores[best] < _SUPPORTED or scores[best] <= current or best + 1 in cited:
+        return cited, sentence
+    bare = MARKER.sub("", sentence)
+    return [best + 1], append_marker(re.sub(r"\s+([.,;:!?])", r"\1", bare).rstrip(), best + 1)
 
 
 def backed_by_any(answer: Answer, passages: list[Passage], weight: Callable[[str], float] | None = None) -> bool:

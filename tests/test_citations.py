@@ -44,6 +44,30 @@ def test_finalize_repairs_a_missing_marker_and_flags_an_invented_sentence():
     assert not answer.support[1].supported and answer.support[1].cited == ()
 
 
+def test_a_marker_naming_a_passage_that_does_not_back_the_sentence_moves_to_one_that_does():
+    from assistant.citations import finalize
+
+    opening = Passage("a", "d", "Tuần lễ Số Quốc tế Việt Nam 2022 khai mạc vào sáng ngày 11/10 tại Hà Nội.")
+    dates = Passage("b", "d", "Tuần lễ Số Quốc tế Việt Nam sẽ diễn ra từ ngày 11-14/10.", title="VIDW 2022")
+    question = "Nó diễn ra từ ngày nào đến ngày nào?"
+    moved = finalize(question, "Tuần lễ Số Quốc tế Việt Nam 2022 diễn ra từ ngày 11-14/10 [1].", [opening, dates], "t")
+    assert moved.text.endswith("11-14/10 [2].") and moved.support[0].supported  # 2022 is in its title
+    kept = finalize(question, "Tuần lễ Số Quốc tế Việt Nam 2022 khai mạc sáng ngày 11/10 [1].", [opening, dates], "t")
+    assert kept.text.endswith("11/10 [1].")
+    # nothing backs an invented date: the marker stays, the sentence is flagged
+    invented = finalize(question, "Tuần lễ diễn ra từ ngày 20-25/10 [1].", [opening, dates], "t")
+    assert invented.support[0].cited == (1,) and not invented.support[0].supported
+
+
+def test_a_list_of_markers_leaves_no_stray_commas():
+    from assistant.citations import finalize
+
+    passages = [Passage(f"c{i}", "d", "Lộ trình 5G cho ASEAN đến năm 2025.") for i in range(3)]
+    answer = finalize("Lộ trình 5G đến năm nào?", "Lộ trình 5G cho ASEAN đến năm 2025 [1], [2], [3].", passages, "t")
+    assert answer.text == "Lộ trình 5G cho ASEAN đến năm 2025 [1][2][3]."
+    assert answer.support[0].sentence == "Lộ trình 5G cho ASEAN đến năm 2025."
+
+
 def test_marker_after_the_period_belongs_to_the_sentence_before():
     from assistant.citations import answer_sentences
 
@@ -91,9 +115,9 @@ def test_repair_leaves_only_valid_markers_and_never_supports_an_invented_sentenc
         if kind == "invented":
             assert not support.supported
         elif support.cited:
-            # a true fact cited to its own passage is supported; to another passage it is not
+            # a true fact ends up cited to its own passage (a marker naming another is moved there)
             own = _FACTS.index(sentence) + 1
-            assert support.supported == (own in support.cited)
+            assert own in support.cited and support.supported
         # every uncited true fact is repaired with its own passage
         if kind == "fact" and not support.cited:
             raise AssertionError(f"fact left uncited: {sentence}")
