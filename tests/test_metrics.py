@@ -123,6 +123,12 @@ def test_hard_rules_catch_numbers_names_and_negation():
     assert not negation_mismatch("Kho chứa dữ liệu khổng lồ.", "Kho chứa dữ liệu khổng lồ của nó rất lớn.")
     assert not negation_mismatch("Viettel có kho dữ liệu.", "Nó chứa dữ liệu khổng lồ của Viettel.")
     assert negation_mismatch("Hoi nghi khong dien ra.", "Hoi nghi dien ra.")  # typed without marks
+    # nor do nouns with "không" as a syllable ("không gian" space, "hàng không" aviation)
+    assert not negation_mismatch(
+        "Tuần lễ diễn ra từ 11-14/10.", "Tuần lễ diễn ra từ 11-14/10, xây dựng không gian mạng."
+    )
+    assert not negation_mismatch("Ngành hàng không tăng trưởng.", "Ngành hàng không tăng trưởng mạnh.")
+    assert negation_mismatch("Tuần lễ không diễn ra ở không gian mạng.", "Tuần lễ diễn ra ở không gian mạng.")
 
 
 def test_lexical_judge_accepts_a_paraphrase_and_rejects_an_absent_fact(embedder):

@@ -39,8 +39,9 @@ from assistant.text import (
 JUDGES = ("lexical", "local", "api")
 # Matched with diacritics where the text has them: folded, "chứa" (contains) reads as "chưa"
 # (not yet), "nó" (it) as "no" and "khổng lồ" as "không", which flagged true claims as negated.
-_NEGATION = re.compile(r"\b(không|chưa|chẳng|chả|never|not|no)\b")
-_NEGATION_FOLDED = re.compile(r"\b(khong|chua|chang|cha|never|not|no)\b")
+# "không" is also a syllable of nouns ("không gian" space, "hàng không" aviation): those negate nothing
+_NEGATION = re.compile(r"\b(?<!hàng )(không(?! (gian|khí|quân|trung|phận))|chưa|chẳng|chả|never|not|no)\b")
+_NEGATION_FOLDED = re.compile(r"\b(?<!hang )(khong(?! (gian|khi|quan|trung|phan))|chua|chang|cha|never|not|no)\b")
 # A run of capitalised syllables not at the start of the sentence: a name (Lê Đăng Dũng, Hà Nội, ITU).
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-ZĐ][\wÀ-ỹ]*(?:\s+[A-ZĐ][\wÀ-ỹ]*)*)")
 
