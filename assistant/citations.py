@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.retrieval import Passage
-from assistant.text import adds_to, content_terms, split_sentences, syllables, term_coverage
+from assistant.text import (
+    adds_to,
+    anchors_held,
+    content_terms,
+    is_english,
+    split_sentences,
+    syllables,
+    term_coverage,
+)
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
@@ -221,7 +229,12 @@ def finalize(
             best = int(np.argmax(scores))
             if term_coverage(sentence, passages[best].text, weight).unigrams >= _ATTACH_MIN_COVERAGE:
                 cited = [best + 1]
-                sentence = append_marker(sentence, best + 1)
+            elif is_english(question):
+                # an English sentence shares no words with Vietnamese passages: tie it by its numbers and names
+                held = [i for i in np.argsort(scores)[::-1] if anchors_held(sentence, passages[i].text, question)]
+                cited = [int(held[0]) + 1] if held else []
+            if cited:
+                sentence = append_marker(sentence, cited[0])
         elif cited and passages:
             cited, sentence = _repoint(question, sentence, cited, passages, weight)
         if cited:

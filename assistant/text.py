@@ -259,6 +259,25 @@ def percentages_in(text: str) -> set[str]:
     return {n.replace(",", ".") for n in _PERCENT.findall(text)}
 
 
+def anchors_held(sentence: str, text: str, question: str = "") -> bool:
+    """Does `text` hold every number and Vietnamese name of `sentence` (at least one, none from `question`)?
+
+    Numbers and Vietnamese names read the same in any language, so they tie an English sentence to
+    the Vietnamese passage it came from, where shared words cannot.
+    """
+    numbers = numbers_in(sentence) - numbers_in(question)
+    folded_question = fold_diacritics(question.lower())
+    names = {
+        fold_diacritics(m.group().lower())
+        for m in _NAME.finditer(normalize(sentence))
+        if has_diacritics(m.group()) and fold_diacritics(m.group().lower()) not in folded_question
+    }
+    if not numbers and not names:
+        return False
+    folded = fold_diacritics(normalize(text).lower())
+    return numbers <= number_forms(text) and all(n in folded for n in names)
+
+
 def number_forms(text: str) -> set[str]:
     """Every way a number in `text` may be quoted: `12.10` also counts as `12` and `10` (a date)."""
     out = set()

@@ -200,3 +200,17 @@ def test_no_second_article_when_the_cited_article_holds_the_missing_part():
     other = Passage("i9", "itu", "Kinh nghiệm chuyển đổi số trong đại dịch COVID-19 của nhiều nước.")
     answer = finalize(question, "Việt Nam sẵn sàng hợp tác về chuyển đổi số [1].", [cited, other], "t", pool=[same])
     assert answer.support[0].cited == (1,) and [c.doc_id for c in answer.citations] == ["un"]
+
+
+def test_an_unmarked_english_sentence_is_tied_to_the_passage_holding_its_numbers():
+    from assistant.citations import finalize
+
+    passages = [
+        Passage("c1", "d1", "Hội nghị đã có 2380 đại biểu đến từ 159 quốc gia."),
+        Passage("c2", "d2", "Kinh tế số góp phần đưa Việt Nam đạt thu nhập trung bình cao vào năm 2030."),
+    ]
+    question = "By which year should the digital economy help Vietnam reach upper-middle income?"
+    answer = finalize(question, "Vietnam should reach upper-middle income by 2030.", passages, "t")
+    assert answer.text == "Vietnam should reach upper-middle income by 2030 [2]."
+    # a number no passage holds ties nothing
+    assert finalize(question, "Vietnam should reach it by 2040.", passages, "t").citations == []
