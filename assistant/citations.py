@@ -333,8 +333,7 @@ def _repoint(
     best = int(np.argmax(scores))
     if scores[best] < _SUPPORTED or scores[best] <= current or best + 1 in cited:
         return cited, sentence
-    bare = MARKER.sub("", sentence)
-    return [best + 1], append_marker(re.sub(r"\s+([.,;:!?])", r"\1", bare).rstrip(), best + 1)
+    return [best + 1], append_marker(strip_markers(sentence), best + 1)
 
 
 def backed_by_any(answer: Answer, passages: list[Passage], weight: Callable[[str], float] | None = None) -> bool:

@@ -65,14 +65,15 @@ _PIPE_CAPTION = re.compile(r"\s\|$")  # "Đoàn Việt Nam tham dự Hội ngh�
 _RELATED_LINK = re.compile(r"^\[[^\]]{5,200}\]$")  # "[Tuần lễ Số Quốc tế...: Xúc tiến ...]"
 _POWERED_BY = re.compile(r"^powered by\b", re.IGNORECASE)
 _SOURCE = re.compile(r"^Nguồn\s*:\s*(?P<source>.{2,120})$", re.IGNORECASE)
-_COUNTER = re.compile(r"\s*[-–|]?\s*(?P<count>\d[\d.,]*)\s*(lượt xem|lượt đọc|bình luận|views?)\s*$", re.IGNORECASE)
-_VIEWS = re.compile(r"lượt xem|lượt đọc|views?", re.IGNORECASE)
+_COUNTER = re.compile(
+    r"\s*[-–|]?\s*(?P<count>\d[\d.,]*)\s*(?P<kind>lượt xem|lượt đọc|bình luận|views?)\s*$", re.IGNORECASE
+)
 
 _DATE = r"(?P<date>\d{1,2}[/.-]\d{1,2}[/.-]\d{4})"
-_TIME = r"(?P<time>\d{1,2}[:h]\d{2})"
+_TIME = r"\d{1,2}[:h]\d{2}"
 # "Thu Anh | 12/10/2021, 21:30", "18:38 - 11/10/2022", "28/12/2022 - 913 lượt xem", "12/10/2021"
-_BYLINE = re.compile(rf"^(?P<author>[^|\d]{{2,60}}?)\s*\|\s*{_DATE}(,?\s*{_TIME})?$")
-_DATELINE = re.compile(rf"^({_TIME}\s*[-–,]\s*)?{_DATE}(\s*[-–,]\s*{_TIME.replace('<time>', '<time2>')})?$")
+_BYLINE = re.compile(rf"^(?P<author>[^|\d]{{2,60}}?)\s*\|\s*{_DATE}(,?\s*(?P<time>{_TIME}))?$")
+_DATELINE = re.compile(rf"^((?P<time>{_TIME})\s*[-–,]\s*)?{_DATE}(\s*[-–,]\s*(?P<time2>{_TIME}))?$")
 
 _HEADER_LINES = 8  # title, byline and date sit within the first few lines of a scraped page
 _TITLE_MAX_CHARS = 200
@@ -198,7 +199,7 @@ def _read_header(lines: list[str]) -> _Header:
             groups = m.groupdict()
             author, date, date_index = (groups.get("author") or "").strip(), groups["date"], i
             time = (groups.get("time") or groups.get("time2") or "").replace("h", ":")
-            if counter and _VIEWS.search(counter.group()):
+            if counter and counter.group("kind").lower() != "bình luận":
                 views = counter.group("count")
             break
     candidates = [i for i, ln in enumerate(lines[: max(date_index, 1)]) if _is_title_like(ln)]

@@ -33,10 +33,11 @@ log = logging.getLogger(__name__)
 
 _HISTORY_MESSAGES = 4
 _HISTORY_CHARS = 600
-# the model's own ways of saying it has no answer ("Giá cước … không rõ [1].": "unknown")
+# the model's own ways of saying it has no answer (a Vietnamese reply that only adds "không rõ",
+# "chưa được xác định" to the question is caught by `adds_to`)
 _REFUSAL_PATTERNS = re.compile(
-    r"khong tim thay thong tin|khong co thong tin|khong ro\b(?! rang)|khong duoc (de cap|neu)|"
-    r"could not find|cannot find|no information|not mentioned|not (specified|stated)"
+    r"khong tim thay thong tin|khong co thong tin|could not find|cannot find|no information|not mentioned|"
+    r"not (specified|stated)"
 )
 
 
