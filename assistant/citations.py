@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.condense import question_parts
 from assistant.retrieval import Passage
 from assistant.text import (
     adds_to,
@@ -199,6 +200,7 @@ def finalize(
     similarity: Callable[[list[str], list[str]], np.ndarray] | None = None,
     weight: Callable[[str], float] | None = None,
     pool: list[Passage] | None = None,
+    search: Callable[[str], list[Passage]] | None = None,
 ) -> Answer:
     """Turn a model's raw text into an `Answer`: valid markers only, missing ones repaired, support scored.
 
@@ -206,7 +208,8 @@ def finalize(
     supports it best (key-term coverage, plus embedding similarity when `similarity` is given)
     if one covers it well enough; otherwise it stays unmarked and is flagged unsupported.
     `pool` holds retrieved passages the model was not shown: one of them may back the other
-    part of a two-part answer, and is then cited after the shown ones (`[4]`).
+    part of a two-part answer, and is then cited after the shown ones (`[4]`). When none does,
+    `search` (a retrieval) is asked for the part of a two-event question the citations miss.
     """
     shown = {p.chunk_id for p in passages}
     candidates = list(passages) + [p for p in pool or [] if p.chunk_id not in shown]
@@ -238,7 +241,13 @@ def finalize(
         elif cited and passages:
             cited, sentence = _repoint(question, sentence, cited, passages, weight)
         if cited:
-            for p in _other_articles_backing(question, sentence, [numbered[n - 1] for n in cited], candidates):
+            backing = [numbered[n - 1] for n in cited]
+            extra = _other_articles_backing(question, sentence, backing, candidates)
+            if not extra and search and (query := missing_part_query(question, sentence, backing)):
+                known = {p.chunk_id for p in candidates}
+                found = [p for p in search(query) if p.chunk_id not in known]
+                extra = _other_articles_backing(question, sentence, backing, candidates + found)
+            for p in extra:
                 if p not in numbered:
                     numbered.append(p)
                 cited = [*cited, numbered.index(p) + 1]
@@ -297,6 +306,29 @@ def _other_articles_backing(
             extra.append(p)
             docs |= set(p.doc_ids)
     return extra
+
+
+def missing_part_query(question: str, sentence: str, cited: list[Passage]) -> str:
+    """A search for the event of a two-event question that `cited` does not name, with what `sentence` adds.
+
+    "Bộ trưởng … phát biểu ở cả hai sự kiện ITU Digital World 2021 và Tuần lễ Số Quốc tế 2022 là
+    ai?" answered "Bộ trưởng Nguyễn Mạnh Hùng [1]" from a 2022 passage gives "Bộ trưởng … phát
+    biểu ở cả hai sự kiện ITU Digital World 2021 là ai? Nguyễn Mạnh Hùng": the ten passages
+    retrieved for the whole question may hold none that backs the 2021 half. "" when the
+    question is not of that kind, or the citations name both events.
+    """
+    parts = question_parts(question)
+    if not parts:
+        return ""
+    have = set().union(*(set(syllables(_read(p), fold=True)) for p in cited))
+    missing = [[t for t in content_terms(part) if t not in have] for part in parts]
+    best = max(range(len(parts)), key=lambda i: len(missing[i]))
+    if len(missing[best]) < _MIN_QUESTION_PART:
+        return ""
+    asked = set(content_terms(question))
+    words = [w.strip('.,;:!?()"“”') for w in strip_markers(sentence).split()]
+    new = [w for w in dict.fromkeys(words) if (t := content_terms(w)) and t[0] not in asked]
+    return f"{parts[best]} {' '.join(new)}".strip()
 
 
 def _fully_in_some(sentence: str, passages: list[Passage], weight: Callable[[str], float]) -> bool:

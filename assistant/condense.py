@@ -5,6 +5,14 @@ history. Rewriting it with an LLM costs a model call per question; prefixing the
 question and the assistant's answer gives retrieval the same topic words at no cost. A question
 that already names its own topic (long, no pronoun) is left alone so an old topic does not leak
 into a new one.
+
+A question about two named events ("… ở cả hai sự kiện ITU Digital World 2021 và Tuần lễ Số
+Quốc tế 2022 là ai?") splits into one question per event (`question_parts`). Ranked for the
+whole question, the passages of one event can fill the list; an answer cited to that event
+alone then has its other half searched for with the other event's question (`citations`).
+Searching each part before answering was measured too: the model then read a passage per event
+and refused or mixed the events up more often (dev and own multi-doc questions), so the parts
+only serve the citation check.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.errors import InvalidInputFileError
-from assistant.text import fold_diacritics, normalize
+from assistant.text import content_terms, fold_diacritics, normalize
 
 _MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 # Pronouns and references that point back into the conversation (folded, lower-case).
@@ -24,6 +32,12 @@ _REFERENCES = re.compile(
 )
 _SHORT_QUESTION_WORDS = 6
 _ANSWER_CHARS = 300
+_AND = {"và", "and"}
+# an event's name runs from its first capitalised word to its year: "Tuần lễ Số Quốc tế Việt Nam 2022"
+_MAX_NAME_WORDS = 8
+# lower-case words in a row inside a name: "Hội nghị Thế giới số 2021"
+_MAX_LOWER_RUN = 2
+_EDGE_PUNCTUATION = "\"'“”‘’«»()[],.;:!?"
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,78 @@ def standalone_query(question: str, history: list[Message], follow_up: bool | No
     last_answer = _MARKER.sub("", last_answer)[:_ANSWER_CHARS]
     parts = [p.strip() for p in (last_user, last_answer, question) if p.strip()]
     return "\n".join(parts)
+
+
+def question_parts(question: str) -> list[str]:
+    """One question per event when `question` joins two named, dated events with "và"/"and", else [].
+
+    A name is a run of capitalised words (up to two lower-case words continue it after a
+    capitalised one: "Tuần lễ", "Thế giới số") ending in a number; both sides of the "và" must
+    be one, so "Bộ Thông tin và Truyền thông" stays whole. Each part is the question with the
+    other name left out.
+    """
+    words = normalize(question).split()
+    for i, word in enumerate(words):
+        if word.lower() not in _AND or i == 0:
+            continue
+        right = _name_after(words, i + 1)
+        left = _name_before(words, i - 1)
+        if right is None or left is None:
+            continue
+        # the sentence's closing "?" stays with the part that loses the name it was attached to
+        closing = words[right - 1][len(words[right - 1].rstrip(_EDGE_PUNCTUATION)) :] if right == len(words) else ""
+        first = " ".join(words[:i] + words[right:]) + closing
+        return [first, " ".join(words[:left] + words[i + 1 :])]
+    return []
+
+
+def _bare(word: str) -> str:
+    return word.strip(_EDGE_PUNCTUATION)
+
+
+def _capitalised(word: str) -> bool:
+    bare = _bare(word)
+    return bool(bare) and (bare[0].isupper() or bare[0].isdigit())
+
+
+def _name_word(words: list[str], i: int) -> bool:
+    """Can `words[i]` be part of a name? A question's first word is capitalised anyway ("Who", "Những")."""
+    return _capitalised(words[i]) and (i > 0 or bool(content_terms(words[i])))
+
+
+def _name_after(words: list[str], start: int) -> int | None:
+    """The index just past a name that starts at `start` and ends in a number, if there is one."""
+    if start >= len(words) or not _capitalised(words[start]):
+        return None
+    for j in range(start, min(len(words), start + _MAX_NAME_WORDS)):
+        if any(ch.isdigit() for ch in _bare(words[j])):
+            return j + 1
+        if not any(_capitalised(w) for w in words[max(start, j - _MAX_LOWER_RUN) : j + 1]):
+            return None
+    return None
+
+
+def _name_before(words: list[str], end: int) -> int | None:
+    """The index where a name ending at `end` in a number starts, if there is one."""
+    if end < 0 or not any(ch.isdigit() for ch in _bare(words[end])):
+        return None
+    j = end
+    while j > 0 and end - j < _MAX_NAME_WORDS:
+        before = j - 1
+        leads = range(max(0, before - _MAX_LOWER_RUN), before)
+        if _name_word(words, before) or (not _edge(words[before]) and any(_name_word(words, i) for i in leads)):
+            j -= 1
+            continue
+        break
+    # a name starts with a capital: "Hội nghị Thế giới số 2021", not "số 2021"
+    while j < end and not _name_word(words, j):
+        j += 1
+    return j if j < end else None
+
+
+def _edge(word: str) -> bool:
+    """Does `word` end a clause (so it cannot continue a name)?"""
+    return word != _bare(word) and word[-1] in ",.;:!?"
 
 
 def parse_history(data: object, where: str = "history") -> list[Message]:

@@ -178,11 +178,13 @@ class LLMAnswerer:
         weight: Callable[[str], float] | None = None,
         texts: list[str] | None = None,
         prompt_question: str | None = None,
+        search: Callable[[str], list[Passage]] | None = None,
     ) -> AnswerStream:
         """Stream the model's answer from `passages` (numbered 1..n as given); finalise citations at the end.
 
         `prompt_question` is what the model is asked (the question with its diacritics restored);
-        the answer still records the user's own words.
+        the answer still records the user's own words. `search` retrieves passages for a
+        citation the answer lacks (the other event of a two-event question).
         """
         messages = self.messages(prompt_question or question, passages, history, texts)
 
@@ -194,11 +196,19 @@ class LLMAnswerer:
         def finish(text: str, error: str) -> Answer:
             if error:
                 return fallback_answer(fallback, error)
-            return self._finalize(question, text, retrieval, passages, weight)
+            return self._finalize(question, text, retrieval, passages, weight, search)
 
         return AnswerStream(tokens(), finish)
 
-    def _finalize(self, question: str, text: str, retrieval: Retrieval, passages: list[Passage], weight) -> Answer:
+    def _finalize(
+        self,
+        question: str,
+        text: str,
+        retrieval: Retrieval,
+        passages: list[Passage],
+        weight,
+        search: Callable[[str], list[Passage]] | None = None,
+    ) -> Answer:
         english = is_english(question)
         if not text.strip() or _REFUSAL_PATTERNS.search(fold_diacritics(text.lower())):
             return Answer(question, refusal_text(english), [], True, self.name, retrieved=retrieval.passages)
@@ -208,7 +218,9 @@ class LLMAnswerer:
             refused = Answer(question, refusal_text(english), [], True, self.name, retrieved=retrieval.passages)
             refused.notice = "model restated the question"
             return refused
-        answer = finalize(question, text, passages, self.name, self.similarity, weight, pool=retrieval.passages)
+        answer = finalize(
+            question, text, passages, self.name, self.similarity, weight, pool=retrieval.passages, search=search
+        )
         answer.retrieved = retrieval.passages
         if answer.support and not backed_by_any(answer, passages, weight):
             # nothing the model wrote is backed by a passage: say so instead of showing it

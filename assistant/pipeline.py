@@ -351,6 +351,7 @@ class Assistant:
                 weight=self.retriever.idf,
                 texts=[t for _, t in focused],
                 prompt_question=reader_question,
+                search=lambda query: self.retriever.retrieve(query, self.settings.llm_focus_pool).passages,
             )
 
         return self._timed(inner, retrieval, t0, t1)

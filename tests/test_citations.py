@@ -190,6 +190,35 @@ def test_the_other_part_may_be_cited_from_a_retrieved_passage_the_model_was_not_
     assert answer.support[0].cited == (1, 3) and answer.support[0].supported
 
 
+def test_the_other_event_is_searched_for_when_no_retrieved_passage_backs_it():
+    from assistant.citations import finalize
+
+    question = "Bộ trưởng phát biểu ở cả ITU Digital World 2021 và Tuần lễ Số Quốc tế 2022 là ai?"
+    queries: list[str] = []
+
+    def search(query: str) -> list[Passage]:
+        queries.append(query)
+        return [_VIRUS, _ITU]
+
+    answer = finalize(
+        question, "Bộ trưởng Nguyễn Mạnh Hùng [1].", [_VIDW], "t", pool=[_VIDW, _ITU_OTHER], search=search
+    )
+    assert queries == ["Bộ trưởng phát biểu ở cả ITU Digital World 2021 là ai? Nguyễn Mạnh Hùng"]
+    assert answer.text == "Bộ trưởng Nguyễn Mạnh Hùng [1][2]."  # the passage of the 2021 event, not _VIRUS
+    assert [c.doc_id for c in answer.citations] == ["vidw", "itu"]
+
+    # a one-event question, or one whose retrieved passages already back both events, searches nothing
+    finalize(
+        "Ai chủ trì Tuần lễ Số Quốc tế Việt Nam 2022?",
+        "Bộ trưởng Nguyễn Mạnh Hùng chủ trì [1].",
+        [_VIDW],
+        "t",
+        search=search,
+    )
+    finalize(question, "Bộ trưởng Nguyễn Mạnh Hùng [1].", [_VIDW], "t", pool=[_ITU], search=search)
+    assert len(queries) == 1
+
+
 def test_no_second_article_when_the_cited_article_holds_the_missing_part():
     from assistant.citations import finalize
 

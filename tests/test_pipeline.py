@@ -1,7 +1,7 @@
 import pytest
 
 from assistant.citations import parse_markers
-from assistant.condense import Message, is_follow_up, standalone_query
+from assistant.condense import Message, is_follow_up, question_parts, standalone_query
 from assistant.errors import InvalidQuestionError
 
 
@@ -76,6 +76,31 @@ def test_condense_leaves_standalone_questions_alone():
     assert standalone_query(q, history) == q
     assert is_follow_up("Nó diễn ra khi nào?")
     assert "Tuần lễ Số" in standalone_query("Nó diễn ra khi nào?", history)
+
+
+def test_a_two_event_question_is_split_into_one_question_per_event():
+    parts = question_parts("Ai khai mạc cả Hội nghị Thế giới số 2021 và Tuần lễ Số Quốc tế Việt Nam 2022?")
+    assert parts == [
+        "Ai khai mạc cả Hội nghị Thế giới số 2021?",
+        "Ai khai mạc cả Tuần lễ Số Quốc tế Việt Nam 2022?",
+    ]
+    assert question_parts("Who opened both ITU Digital World 2021 and Vietnam Digital Week 2022?")[1] == (
+        "Who opened both Vietnam Digital Week 2022?"
+    )
+    # a name with "và" inside, or names without a year, are one thing each
+    assert question_parts("Bộ Thông tin và Truyền thông tổ chức sự kiện gì năm 2022?") == []
+    assert question_parts("Việt Nam và Liên hợp quốc gặp nhau ngày 01/9/2022 để làm gì?") == []
+
+
+def test_the_event_a_two_event_answer_does_not_cite_is_searched_for(indexed):
+    from assistant.citations import missing_part_query
+
+    question = "Ai là Bộ trưởng đã phát biểu tại cả Tuần lễ Số Quốc tế Việt Nam 2022 và ITU Digital World 2021?"
+    cited = [p for p in indexed.retrieve("Bộ trưởng phát biểu khai mạc Tuần lễ Số Quốc tế Việt Nam 2022", k=1).passages]
+    query = missing_part_query(question, "Đó là Bộ trưởng Nguyễn Mạnh Hùng [1].", cited)
+    assert "ITU Digital World 2021" in query and "Tuần lễ" not in query and "Nguyễn Mạnh Hùng" in query
+    found = indexed.retriever.retrieve(query, 3).passages
+    assert any("2021" in f"{p.title} {p.text}" and "Nguyễn Mạnh Hùng" in p.text for p in found)
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u200b"])
