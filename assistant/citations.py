@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.condense import question_parts
+from assistant.condense import bare_word, question_parts
 from assistant.retrieval import Passage
 from assistant.text import (
     adds_to,
@@ -326,7 +326,7 @@ def missing_part_query(question: str, sentence: str, cited: list[Passage]) -> st
     if len(missing[best]) < _MIN_QUESTION_PART:
         return ""
     asked = set(content_terms(question))
-    words = [w.strip('.,;:!?()"“”') for w in strip_markers(sentence).split()]
+    words = [bare_word(w) for w in strip_markers(sentence).split()]
     new = [w for w in dict.fromkeys(words) if (t := content_terms(w)) and t[0] not in asked]
     return f"{parts[best]} {' '.join(new)}".strip()
 

@@ -92,12 +92,13 @@ def question_parts(question: str) -> list[str]:
     return []
 
 
-def _bare(word: str) -> str:
+def bare_word(word: str) -> str:
+    """`word` without the quotes, brackets and punctuation around it."""
     return word.strip(_EDGE_PUNCTUATION)
 
 
 def _capitalised(word: str) -> bool:
-    bare = _bare(word)
+    bare = bare_word(word)
     return bool(bare) and (bare[0].isupper() or bare[0].isdigit())
 
 
@@ -111,7 +112,7 @@ def _name_after(words: list[str], start: int) -> int | None:
     if start >= len(words) or not _capitalised(words[start]):
         return None
     for j in range(start, min(len(words), start + _MAX_NAME_WORDS)):
-        if any(ch.isdigit() for ch in _bare(words[j])):
+        if any(ch.isdigit() for ch in bare_word(words[j])):
             return j + 1
         if not any(_capitalised(w) for w in words[max(start, j - _MAX_LOWER_RUN) : j + 1]):
             return None
@@ -120,7 +121,7 @@ def _name_after(words: list[str], start: int) -> int | None:
 
 def _name_before(words: list[str], end: int) -> int | None:
     """The index where a name ending at `end` in a number starts, if there is one."""
-    if end < 0 or not any(ch.isdigit() for ch in _bare(words[end])):
+    if end < 0 or not any(ch.isdigit() for ch in bare_word(words[end])):
         return None
     j = end
     while j > 0 and end - j < _MAX_NAME_WORDS:
@@ -138,7 +139,7 @@ def _name_before(words: list[str], end: int) -> int | None:
 
 def _edge(word: str) -> bool:
     """Does `word` end a clause (so it cannot continue a name)?"""
-    return word != _bare(word) and word[-1] in ",.;:!?"
+    return word != bare_word(word) and word[-1] in ",.;:!?"
 
 
 def parse_history(data: object, where: str = "history") -> list[Message]:
