@@ -305,6 +305,7 @@ def _other_articles_backing(
         if len(part) >= _MIN_QUESTION_PART and own < len(part) and all(t in terms[p.chunk_id] for t in lacking):
             extra.append(p)
             docs |= set(p.doc_ids)
+            have |= terms[p.chunk_id]  # the part it backs needs no third article
     return extra
 
 

@@ -103,6 +103,28 @@ def test_the_event_a_two_event_answer_does_not_cite_is_searched_for(indexed):
     assert any("2021" in f"{p.title} {p.text}" and "Nguyễn Mạnh Hùng" in p.text for p in found)
 
 
+def test_a_two_event_answer_ends_up_citing_both_events(indexed):
+    """The pipeline end to end, with a scripted model reply: the real index, focus and search."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from assistant.generation import LLMAnswerer
+
+    question = (
+        "Bộ trưởng Bộ TT&TT phát biểu tại cả ITU Digital World 2021 và Tuần lễ Số Quốc tế Việt Nam 2022 tên là gì?"
+    )
+    chat = GenericFakeChatModel(messages=iter([AIMessage("Đó là Bộ trưởng Nguyễn Mạnh Hùng [1].")]))
+    indexed._answerers["openai"] = LLMAnswerer(chat, "openai", len, similarity=indexed._similarity)
+    try:
+        answer = indexed.ask(question, backend="openai")
+    finally:
+        del indexed._answerers["openai"]
+    assert not answer.refused and len(answer.support[0].cited) == 2
+    cited = [f"{c.title} {c.date} {c.text}" for c in answer.citations]
+    assert all("Nguyễn Mạnh Hùng" in c for c in cited)
+    assert any("2021" in c for c in cited) and any("2022" in c for c in cited)
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u200b"])
 def test_empty_questions_are_rejected(indexed, question):
     with pytest.raises(InvalidQuestionError, match="empty"):
