@@ -54,8 +54,33 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--limit", type=int, default=None, help="only the first N questions")
     p_eval.add_argument("--judge", default="lexical", help="lexical (default, fast), local or api")
     p_eval.add_argument("--kinds", default=None, help="comma-separated question kinds, e.g. english,follow-up")
-    p_eval.add_argument("--compare", action="append", default=[], choices=["naive"], help="also run a baseline")
+    p_eval.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        choices=["naive", "competent"],
+        help="also run a baseline (repeatable)",
+    )
+    p_eval.add_argument(
+        "--label",
+        choices=["in-sample", "tuned-on", "out-of-sample"],
+        default=None,
+        help="what the set's figures mean (default: known project sets by name, any other set out-of-sample)",
+    )
     p_eval.add_argument("--gate", type=Path, default=None, help="JSON thresholds; exit 3 when an aggregate misses")
+
+    p_data = sub.add_parser("dataset", help="turn a public QA dataset into a corpus folder and a question file")
+    data_sub = p_data.add_subparsers(dest="format", required=True)
+    p_squad = data_sub.add_parser("squad", help="SQuAD-format JSON files (1.1 or 2.0)")
+    p_squad.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    p_squad.add_argument("--out", type=Path, required=True, help="writes OUT/corpus/ and OUT/questions.jsonl")
+    p_squad.add_argument(
+        "--leave-out",
+        type=float,
+        default=0.1,
+        help="share of paragraphs kept out of the corpus; their questions become unanswerable (default 0.1)",
+    )
+    p_squad.add_argument("--seed", type=int, default=0, help="which paragraphs are left out (default 0)")
 
     p_judge = sub.add_parser("eval-judge", help="measure judges on (passage, claim, label) items")
     p_judge.add_argument("--claims", type=Path, required=True)
@@ -146,11 +171,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         judge=args.judge,
         kinds=kinds,
         compare=args.compare,
+        label=args.label,
     )
-    from assistant.evaluation.report import judge_line
+    from assistant.evaluation.report import judge_line, label_line
 
     print(report.summary_table())
-    print(f"\n{judge_line(report.judge)}")
+    print(f"\nQuestion set: {label_line(report.label)}. {judge_line(report.judge)}")
     print(f"Wrote {args.out / 'report.json'}, {args.out / 'report.md'} and {args.out / 'chart.png'}")
     failures = check_gate(report.aggregates, gate)
     if failures:
@@ -183,6 +209,18 @@ def cmd_eval_judge(args: argparse.Namespace) -> int:
     results = {name: evaluate_judge(make_judge(name, settings, embedder), items) for name in names}
     print(judge_table(results))
     print(f"\nWrote {write_judge_report(results, args.claims, args.out)}")
+    return 0
+
+
+def cmd_dataset(args: argparse.Namespace) -> int:
+    from assistant.evaluation.squad import import_squad
+
+    report = import_squad(args.files, args.out, leave_out=args.leave_out, seed=args.seed)
+    print(report.summary())
+    print(
+        f"Evaluate with: ASSISTANT_CORPUS_DIR={report.corpus_dir} ASSISTANT_PERSIST_DIR={args.out / 'vectorstore'} "
+        f"assistant eval --questions {report.questions_file} --out {args.out / 'eval'}"
+    )
     return 0
 
 
@@ -226,6 +264,7 @@ _COMMANDS = {
     "ask": cmd_ask,
     "eval": cmd_eval,
     "eval-judge": cmd_eval_judge,
+    "dataset": cmd_dataset,
     "serve": cmd_serve,
 }
 

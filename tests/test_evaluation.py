@@ -78,3 +78,37 @@ def test_eval_run_writes_reports(indexed, tmp_path):
     assert set(per_q["a"]) >= {"id", "answer", "refused", "citations", "retrieved"}
     assert "| all |" in report.summary_table()
     assert (tmp_path / "out" / "report.md").read_text(encoding="utf-8").startswith("# Evaluation report")
+
+
+def test_the_naive_baseline_quotes_two_sentences_each_with_its_marker(indexed):
+    from assistant.citations import answer_sentences
+    from assistant.evaluation.baselines import NaivePipeline
+
+    naive = NaivePipeline(indexed.settings.corpus_dir, indexed.embedder)
+    answer = naive.ask("ITU Digital World 2021 khai mạc khi nào?", [], 5, 10)
+    sentences = answer_sentences(answer.text)
+    assert len(sentences) == 2 and all(cited == [1] for _, cited in sentences)
+
+
+def test_the_competent_baseline_retrieves_with_langchains_ensemble_over_bm25_and_chroma(indexed):
+    from assistant.evaluation.baselines import CompetentPipeline
+
+    competent = CompetentPipeline(indexed.settings, indexed.embedder, depth=10)
+    ranking = doc_ranking([p.doc_ids for p in competent.retrieve("Ai là Tổng Giám đốc Tập đoàn Viettel?", [])])
+    assert ranking[0] == "003_b67893258f750185"
+    # fused: at most 10 chunks from each retriever, without duplicates
+    passages = competent.retrieve("Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?", [])
+    assert 10 <= len(passages) <= 20 and len({p.chunk_id for p in passages}) == len(passages)
+
+
+def test_the_competent_baseline_refuses_when_its_model_says_it_does_not_know(indexed):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.evaluation.baselines import CompetentPipeline
+
+    chat = FakeListChatModel(responses=["Tôi không biết.", "Hội nghị khai mạc tối 12/10 [1]."])
+    competent = CompetentPipeline(indexed.settings, indexed.embedder, chat=chat)
+    refused = competent.ask("Giá vé là bao nhiêu?", [], 5, 10)
+    answered = competent.ask("ITU Digital World 2021 khai mạc khi nào?", [], 5, 10)
+    assert refused.refused and not refused.citations
+    assert not answered.refused and [c.n for c in answered.citations] == [1]

@@ -11,7 +11,15 @@ from assistant.errors import InvalidInputFileError
 from assistant.evaluation.claims import atomic_claims
 from assistant.evaluation.judge_eval import binary_scores, load_claims
 from assistant.evaluation.judges import LexicalJudge, hard_mismatch, negation_mismatch
-from assistant.evaluation.metrics import citation_scores, context_precision, cosine, faithfulness
+from assistant.evaluation.metrics import (
+    citation_scores,
+    context_precision,
+    cosine,
+    exact_match,
+    faithfulness,
+    squad_normalize,
+    token_f1,
+)
 from assistant.evaluation.runner import CachedJudge, check_gate, numbered
 from assistant.retrieval import Passage
 
@@ -162,3 +170,22 @@ def test_gate_reports_each_missed_threshold():
     )
     failures = check_gate({"faithfulness": 0.7}, {"faithfulness": 0.8, "key_facts": 0.5})
     assert failures == ["faithfulness = 0.7 < 0.8", "key_facts = None < 0.5"]
+
+
+# --- SQuAD answer metrics -------------------------------------------------------------------------
+def test_squad_normalisation_keeps_vietnamese_words_and_drops_case_punctuation_and_articles():
+    assert squad_normalize("  Tối 12/10, tại HÀ NỘI!  ") == "tối 12 10 tại hà nội"
+    assert squad_normalize("The Indian Ocean") == "indian ocean"
+    assert squad_normalize("cước") != squad_normalize("cuộc")  # diacritics are kept
+
+
+def test_exact_match_takes_the_best_gold_span():
+    assert exact_match("50 sinh viên.", ["năm mươi", "50 sinh viên"]) == 1.0
+    assert exact_match("tối thiểu 50 sinh viên", ["50 sinh viên"]) == 0.0
+
+
+def test_token_f1_is_the_harmonic_mean_of_token_precision_and_recall_against_the_best_span():
+    # prediction 4 tokens, gold 2 tokens, 2 in common: precision 0.5, recall 1.0
+    assert token_f1("tối thiểu 50 sinh", ["50 sinh", "hoàn toàn khác"]) == pytest.approx(2 / 3)
+    assert token_f1("không liên quan", ["50 sinh viên"]) == 0.0
+    assert token_f1("", ["50"]) == 0.0

@@ -23,6 +23,7 @@ class EvalQuestion:
     reference: str = ""
     kind: str = "factoid"
     history: list[Message] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)  # every annotator's answer span (SQuAD imports)
 
 
 def read_jsonl(path: Path, what: str) -> list[tuple[str, object]]:
@@ -74,6 +75,9 @@ def _parse_item(item: object, where: str) -> EvalQuestion:
     sources = item.get("sources", [])
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
         raise InvalidInputFileError(f"{where}: 'sources' must be a list of document ids")
+    answers = item.get("answers", [])
+    if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+        raise InvalidInputFileError(f"{where}: 'answers' must be a list of strings")
     return EvalQuestion(
         id=item["id"],
         question=normalize(item["question"]),
@@ -83,4 +87,5 @@ def _parse_item(item: object, where: str) -> EvalQuestion:
         reference=normalize(str(item.get("reference", ""))),
         kind=str(item.get("kind", "factoid")),
         history=parse_history(item.get("history", []), where),
+        answers=[normalize(a) for a in answers],
     )

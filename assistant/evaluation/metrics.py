@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import string
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -39,6 +42,42 @@ def key_facts_present(answer: str, must_include: Sequence[Sequence[str]]) -> boo
     """The dev-set rule: every group has at least one alternative in the answer (case-insensitive)."""
     text = normalize(answer).casefold()
     return all(any(normalize(alt).casefold() in text for alt in group) for group in must_include)
+
+
+_PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}“”‘’«»…–—]")
+_ENGLISH_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def squad_normalize(text: str) -> str:
+    """SQuAD's answer normalisation, for Vietnamese too: NFC, one tone-mark style, case, punctuation, spaces.
+
+    As in the official SQuAD script, English articles are dropped; Vietnamese has none, so its
+    words are only lower-cased (diacritics kept: "cước" and "cuộc" are different words).
+    """
+    text = normalize(text).casefold()
+    text = _PUNCTUATION.sub(" ", text)
+    text = _ENGLISH_ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 when the normalised prediction equals one of the gold answers."""
+    pred = squad_normalize(prediction)
+    return float(any(pred == squad_normalize(g) for g in golds))
+
+
+def token_f1(prediction: str, golds: Sequence[str]) -> float:
+    """SQuAD token F1 against the best-matching gold answer (tokens are syllables for Vietnamese)."""
+    pred = squad_normalize(prediction).split()
+    best = 0.0
+    for gold in golds:
+        ref = squad_normalize(gold).split()
+        common = sum((Counter(pred) & Counter(ref)).values())
+        if not pred or not ref or not common:
+            continue
+        precision, recall = common / len(pred), common / len(ref)
+        best = max(best, 2 * precision * recall / (precision + recall))
+    return best
 
 
 def mean(values: Sequence[float]) -> float:

@@ -14,10 +14,19 @@ _COLUMNS = [
     ("citation_recall", "cite rec"),
     ("citation_precision", "cite prec"),
     ("key_facts", "key facts"),
-    ("answer_similarity", "sim"),
+    ("exact_match", "EM"),
+    ("f1", "F1"),
+    ("answer_precision", "answer prec"),
+    ("coverage", "coverage"),
+    ("wrong_answer_rate", "wrong"),
     ("refusal_accuracy", "refusal acc"),
     ("false_refusal", "false refusal"),
 ]
+LABEL_MEANING = {
+    "in-sample": "rules and thresholds were fitted on this set",
+    "tuned-on": "changes were chosen by watching this set",
+    "out-of-sample": "nothing was fitted or tuned on this set",
+}
 # What the chart shows for each group of questions
 _CHART_METRICS = [
     ("recall@5", "R@5"),
@@ -58,6 +67,11 @@ def _badness(r: dict) -> tuple:
     )
 
 
+def label_line(label: str) -> str:
+    """ "out-of-sample (nothing was fitted or tuned on this set)" """
+    return f"{label} ({LABEL_MEANING.get(label, 'unlabelled')})"
+
+
 def judge_line(judge: dict) -> str:
     accuracy = judge.get("calibration_accuracy")
     calibrated = (
@@ -76,7 +90,8 @@ def write_markdown(report: dict, path: Path) -> None:
     lines = [
         f"# Evaluation report ({report['backend']} backend)",
         "",
-        f"Questions: `{report['questions_file']}`. {judge_line(report.get('judge', {}))}",
+        f"Questions: `{report['questions_file']}`, **{label_line(report.get('label', 'out-of-sample'))}**. "
+        f"{judge_line(report.get('judge', {}))}",
         "",
         summary_table(rows),
         "",
@@ -120,7 +135,9 @@ def write_chart(report: dict, path: Path) -> None:
     ax.set_xticks(x, names, rotation=20, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("score")
-    ax.set_title(f"{report['backend']} backend, judge {report.get('judge', {}).get('name', '?')}")
+    ax.set_title(
+        f"{report['backend']} backend, judge {report.get('judge', {}).get('name', '?')}, {report.get('label', '?')}"
+    )
     ax.legend(ncol=len(_CHART_METRICS), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()

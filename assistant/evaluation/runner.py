@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +27,13 @@ from assistant.evaluation.metrics import (
     context_precision,
     cosine,
     doc_ranking,
+    exact_match,
     faithfulness,
     key_facts_present,
     mean,
     mrr_at_k,
     recall_at_k,
+    token_f1,
 )
 from assistant.evaluation.report import summary_table, write_chart, write_markdown
 from assistant.pipeline import Assistant
@@ -38,7 +41,15 @@ from assistant.pipeline import Assistant
 log = logging.getLogger(__name__)
 
 METRIC_DEPTH = 10
-PIPELINES = ("ours", "naive")
+# What a question set's figures mean: fitted there, chosen by watching it, or measured on material
+# nothing was tuned on. Every report names its set's label; a user's own set is out-of-sample.
+LABELS = ("in-sample", "tuned-on", "out-of-sample")
+_KNOWN_LABELS = {
+    "eval/questions.jsonl": "in-sample",
+    "eval/claims.jsonl": "in-sample",
+    "dev.jsonl": "tuned-on",
+    "claims-dev.jsonl": "tuned-on",
+}
 # Aggregated over answerable questions (None values, e.g. a refusal's faithfulness, are skipped)
 _ANSWERABLE_METRICS = (
     "recall@1",
@@ -49,6 +60,8 @@ _ANSWERABLE_METRICS = (
     "key_facts",
     "answer_similarity",
     "false_refusal",
+    "exact_match",
+    "f1",
 )
 _ANSWER_METRICS = ("faithfulness", "citation_recall", "citation_precision")
 
@@ -59,6 +72,7 @@ class EvalReport:
 
     backend: str
     questions_file: str
+    label: str = "out-of-sample"
     judge: dict = field(default_factory=dict)
     results: list[dict] = field(default_factory=list)
     aggregates: dict[str, float] = field(default_factory=dict)
@@ -75,6 +89,7 @@ class EvalReport:
         return {
             "backend": self.backend,
             "questions_file": self.questions_file,
+            "label": self.label,
             "judge": self.judge,
             "aggregates": self.aggregates,
             "by_kind": self.by_kind,
@@ -101,6 +116,15 @@ class CachedJudge:
         return bool(self.verdict(strip_markers(claim), passages).supported)
 
 
+def label_for(questions_file: Path) -> str:
+    """The label of a known project file; any other set is out-of-sample (nothing here was fitted on it)."""
+    path = questions_file.as_posix()
+    for known, label in _KNOWN_LABELS.items():
+        if path.endswith(known):
+            return label
+    return "out-of-sample"
+
+
 def run_eval(
     assistant: Assistant,
     questions_file: Path,
@@ -110,6 +134,7 @@ def run_eval(
     judge: str = "lexical",
     kinds: Sequence[str] | None = None,
     compare: Sequence[str] = (),
+    label: str | None = None,
 ) -> EvalReport:
     """Answer every question, score it, write report.json, report.md and chart.png into `out_dir`."""
     questions = [q for q in load_questions(questions_file) if not kinds or q.kind in kinds][:limit]
@@ -119,6 +144,7 @@ def run_eval(
     report = EvalReport(
         backend=backend,
         questions_file=str(questions_file),
+        label=label or label_for(questions_file),
         judge={
             "name": judge,
             "calibration_accuracy": calibration_accuracy(assistant.settings.judge_calibration, judge),
@@ -126,26 +152,12 @@ def run_eval(
         },
     )
     top_k = assistant.settings.top_k
-
-    def ours(q: EvalQuestion) -> Answer:
-        return assistant.ask(q.question, history=q.history, depth=METRIC_DEPTH, backend=backend)
-
-    report.results = _score_all(questions, ours, assistant, the_judge, top_k, "ours")
+    report.results = score_all(questions, ours_answerer(assistant, backend), assistant, the_judge, top_k, "ours")
     report.aggregates = aggregate(report.results)
     kinds_seen = sorted({r["kind"] for r in report.results})
     report.by_kind = {k: aggregate([r for r in report.results if r["kind"] == k]) for k in kinds_seen}
     for name in compare:
-        if name != "naive":
-            raise ValueError(f"unknown baseline {name!r}")
-        from assistant.evaluation.naive import NaivePipeline
-
-        chat = None if backend == "extractive" else assistant.answerer(backend).chat
-        naive = NaivePipeline(assistant.settings.corpus_dir, assistant.embedder, chat)
-
-        def baseline(q: EvalQuestion, naive=naive) -> Answer:
-            return naive.ask(q.question, q.history, top_k, METRIC_DEPTH)
-
-        results = _score_all(questions, baseline, assistant, the_judge, top_k, "naive")
+        results = score_all(questions, baseline_answerer(assistant, name, backend), assistant, the_judge, top_k, name)
         report.baseline[name] = {"aggregates": aggregate(results), "questions": results}
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
@@ -154,17 +166,56 @@ def run_eval(
     return report
 
 
-def _score_all(
+AnswerFn = Callable[[EvalQuestion], Answer]
+
+
+def ours_answerer(assistant: Assistant, backend: str) -> AnswerFn:
+    """Each question answered exactly as `assistant ask` answers it, ranked `METRIC_DEPTH` deep."""
+
+    def ours(q: EvalQuestion) -> Answer:
+        return assistant.ask(q.question, history=q.history, depth=METRIC_DEPTH, backend=backend)
+
+    return ours
+
+
+def baseline_answerer(assistant: Assistant, name: str, backend: str) -> AnswerFn:
+    """A baseline pipeline over the same corpus, with the same chat model as `backend` (none if extractive)."""
+    from assistant.evaluation.baselines import BASELINES, CompetentPipeline, NaivePipeline
+
+    if name not in BASELINES:
+        raise ValueError(f"unknown baseline {name!r}; use one of {', '.join(BASELINES)}")
+    chat = None if backend == "extractive" else assistant.answerer(backend).chat
+    top_k = assistant.settings.top_k
+    if name == "naive":
+        pipeline: NaivePipeline | CompetentPipeline = NaivePipeline(
+            assistant.settings.corpus_dir, assistant.embedder, chat
+        )
+    else:
+        pipeline = CompetentPipeline(assistant.settings, assistant.embedder, chat, depth=METRIC_DEPTH)
+
+    def answer(q: EvalQuestion) -> Answer:
+        return pipeline.ask(q.question, q.history, top_k, METRIC_DEPTH)
+
+    return answer
+
+
+def score_all(
     questions: list[EvalQuestion],
-    answer_fn: Callable[[EvalQuestion], Answer],
+    answer_fn: AnswerFn,
     assistant: Assistant,
     judge: CachedJudge,
     top_k: int,
     label: str,
 ) -> list[dict]:
+    """Answer and score every question, with a progress bar on stderr."""
     out = []
     for q in tqdm(questions, desc=f"Evaluating ({label})", unit="q", disable=len(questions) < 10):
-        out.append(score_answer(q, answer_fn(q), assistant, judge, top_k))
+        t0 = time.perf_counter()
+        answer = answer_fn(q)
+        elapsed = (time.perf_counter() - t0) * 1000
+        result = score_answer(q, answer, assistant, judge, top_k)
+        result["elapsed_ms"] = round(elapsed, 1)
+        out.append(result)
     return out
 
 
@@ -206,12 +257,22 @@ def score_answer(q: EvalQuestion, answer: Answer, assistant: Assistant, judge: C
             "mrr@10": mrr_at_k(ranking, q.sources, 10),
             "context_precision": context_precision([bool(gold & set(p.doc_ids)) for p in answer.retrieved[:top_k]]),
             "key_facts": float(not answer.refused and key_facts_present(answer.text, q.must_include)),
+            "exact_match": _span_metric(exact_match, answer, q),
+            "f1": _span_metric(token_f1, answer, q),
             "answer_similarity": _similarity(assistant, answer, q.reference),
             "false_refusal": float(answer.refused),
         }
     else:
         result["refusal_correct"] = float(answer.refused)
     return result
+
+
+def _span_metric(metric: Callable[[str, Sequence[str]], float], answer: Answer, q: EvalQuestion) -> float | None:
+    """SQuAD EM or F1 of the answer text (markers stripped) against the gold spans; 0 for a refusal."""
+    golds = q.answers or [alt for group in q.must_include for alt in group]
+    if not golds:
+        return None
+    return 0.0 if answer.refused else round(metric(strip_markers(answer.text), golds), 4)
 
 
 def numbered(answer: Answer) -> list[str]:
@@ -251,11 +312,23 @@ def aggregate(results: list[dict]) -> dict[str, float]:
             agg[key] = round(mean(values), 4)
     if unanswerable:
         agg["refusal_accuracy"] = round(mean([r["refusal_correct"] for r in unanswerable]), 4)
+    answered = [r for r in results if not r["refused"]]
+    answered_answerable = [r for r in answered if r["answerable"]]
+    if answerable:
+        agg["coverage"] = round(len(answered_answerable) / len(answerable), 4)
+    if answered_answerable:
+        agg["answer_precision"] = round(mean([r["key_facts"] for r in answered_answerable]), 4)
+    if answered:
+        wrong = sum(1 for r in answered if not r["answerable"] or not r["key_facts"])
+        agg["wrong_answer_rate"] = round(wrong / len(answered), 4)
     decisions = [1.0 - r["false_refusal"] for r in answerable] + [r["refusal_correct"] for r in unanswerable]
     agg["refusal_decision_accuracy"] = round(mean(decisions), 4)
     totals = sorted(r["timings"].get("total_ms", 0.0) for r in results if r.get("timings"))
     if totals:
         agg["median_total_ms"] = round(totals[len(totals) // 2], 1)
+    elapsed = sorted(r["elapsed_ms"] for r in results if "elapsed_ms" in r)
+    if elapsed:
+        agg["median_elapsed_ms"] = round(elapsed[len(elapsed) // 2], 1)
     return agg
 
 
