@@ -8,7 +8,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "0" if os.environ.get("SPACE_ID") else "
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from assistant.ui import launch
+from assistant.app.ui import launch
 
 if __name__ == "__main__":
     launch()

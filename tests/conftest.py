@@ -16,9 +16,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from assistant.answer.model_files import QWEN_0_5B, assemble_model_file
 from assistant.config import Settings
 from assistant.embeddings import E5Embeddings
-from assistant.model_files import QWEN_0_5B, assemble_model_file
 from assistant.pipeline import Assistant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +87,7 @@ def free_port() -> int:
 @pytest.fixture
 def llama_server(tmp_path):
     """llama-cpp-python's OpenAI-compatible server with the packaged 0.5B model on a loopback port."""
-    model = assemble_model_file(QWEN_0_5B, Settings().model_cache_dir)
+    model = assemble_model_file(QWEN_0_5B, Settings().answer.model_cache_dir)
     port = free_port()
     proc = subprocess.Popen(
         [

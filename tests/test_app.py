@@ -99,7 +99,7 @@ new MutationObserver((_m, observer) => {
   const last = answers[answers.length - 1], now = performance.now();
   t.shown = t.shown || now;
   if (!t.first && !last.textContent.includes(arguments[0])) t.first = now;
-  if (last.querySelector('.sources, .no-sources') || last.classList.contains('error-text')) {
+  if (last.querySelector('.sources, .no-sources, .refusal-reason') || last.classList.contains('error-text')) {
     t.done = now; observer.disconnect();
   }
 }).observe(chat, {subtree: true, childList: true, characterData: true});
@@ -118,7 +118,7 @@ def ask_in_page(driver, url: str, question: str, timeout: float = 300) -> dict[s
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from assistant.ui import TEXT
+    from assistant.app.ui import TEXT
 
     if driver.current_url != url:
         driver.get(url)
@@ -263,3 +263,30 @@ def test_browser_shows_markup_in_documents_and_answers_as_text(app, client, brow
     origin = url.rstrip("/")
     resources = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert [r for r in resources if not r.startswith((origin, "data:", "blob:"))] == []
+
+
+def test_browser_shows_why_an_off_topic_question_is_refused(app, client, browser, indexed):
+    """An off-topic question is refused in the page, with the refusing rule's Vietnamese reason under the reply."""
+    from selenium.webdriver.common.by import By
+
+    question = "Công thức nấu phở bò ngon nhất là gì?"
+    # the same question over the same seeds, asked in this process and through the app's API
+    expected = indexed.ask(question).decision
+    _text, api_answer = client.predict(question, [], api_name="/ask")
+    assert api_answer["refused"] is True and api_answer["decision"]["reason"] == expected.reason
+    assert expected.message_vi
+
+    url = app[0]
+    browser.get(url)
+    ask_in_page(browser, url, question)
+    answer = browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1]
+    assert not answer.find_elements(By.CSS_SELECTOR, "details.source, a.cite")
+    reasons = answer.find_elements(By.CSS_SELECTOR, ".refusal-reason")
+    assert len(reasons) == 1
+    reason = reasons[0]
+    assert reason.text.strip() == expected.message_vi
+    assert reason.get_attribute("title") == expected.reason  # the rule's name, for whoever tunes it
+    reply = answer.find_element(By.CSS_SELECTOR, ".answer-text")
+    assert reply.text.strip() and reply.location["y"] < reason.location["y"]  # shown under the refusal
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "app-refusal-reason.png"))

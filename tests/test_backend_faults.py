@@ -74,13 +74,8 @@ def test_faulty_server_falls_back_with_a_notice_and_never_leaks_the_key(
     pytest.importorskip("langchain_openai", reason="the llm extra is not installed")
     _Faulty.mode, _Faulty.requests = mode, 0
     caplog.set_level(logging.DEBUG)
-    settings = indexed.settings.model_copy(
-        update={
-            "llm": "openai",
-            "openai_base_url": faulty_server,
-            "openai_api_key": SECRET,
-            "llm_timeout_s": TIMEOUT_S,
-        }
+    settings = indexed.settings.replace(
+        llm="openai", openai_base_url=faulty_server, openai_api_key=SECRET, llm_timeout_s=TIMEOUT_S
     )
     api = Assistant(settings, embedder=indexed.embedder)
     t0 = time.perf_counter()

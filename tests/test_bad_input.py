@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.condense import parse_history
-from assistant.corpus import load_corpus
 from assistant.errors import AssistantError, InvalidInputFileError, InvalidQuestionError
 from assistant.evaluation.dataset import load_questions
-from assistant.ingest import check_upload
-from assistant.text import fold_diacritics, normalize
+from assistant.ingest.corpus import load_corpus
+from assistant.ingest.upload import check_upload
+from assistant.lang.normalize import fold_diacritics, normalize
+from assistant.query import parse_history
 
 VIETNAMESE = "Tuần lễ Số Quốc tế Việt Nam 2022 khai mạc ở đâu? Ai là Tổng Giám đốc Tập đoàn Viettel?"
 _questions = st.one_of(
@@ -41,7 +41,7 @@ def test_question_validation_returns_clean_text_or_one_clear_error(indexed, ques
         assert exc.vi and exc.message
         return
     assert clean == normalize(clean) and clean == clean.strip()
-    assert 0 < len(clean) <= indexed.settings.max_question_chars
+    assert 0 < len(clean) <= indexed.settings.answer.max_question_chars
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "x" * 100_000, "chuyển đổi số " * 10_000])
@@ -135,7 +135,7 @@ def test_the_cli_refuses_malformed_history_in_one_line(tmp_path, content):
     path = tmp_path / "h.json"
     path.write_text(content, encoding="utf-8")
     out = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "ask", "Nó là gì?", "--history", str(path)],
+        [sys.executable, "-m", "assistant.app.cli", "ask", "Nó là gì?", "--history", str(path)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -42,7 +42,12 @@ def server(tmp_path):
 
 def _cli(env, *args):
     return subprocess.run(
-        [sys.executable, "-m", "assistant.cli", *args], env=env, capture_output=True, text=True, timeout=600, cwd=ROOT
+        [sys.executable, "-m", "assistant.app.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
     )
 
 

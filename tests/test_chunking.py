@@ -2,9 +2,9 @@ import itertools
 
 import pytest
 
-from assistant.chunking import article_card, chunk_article, chunk_corpus, chunk_id, tiktoken_counter
-from assistant.corpus import load_corpus, parse_article
-from assistant.text import split_sentences
+from assistant.ingest.chunking import article_card, chunk_article, chunk_corpus, chunk_id, tiktoken_counter
+from assistant.ingest.corpus import load_corpus, parse_article
+from assistant.lang.sentences import split_sentences
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from assistant.decide import RULES, switchable
 from tests.conftest import ROOT, copy_seeds
 
 
@@ -22,7 +23,12 @@ def env(tmp_path_factory):
 
 def run(env, *args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "assistant.cli", *args], env=env, capture_output=True, text=True, timeout=300, cwd=cwd
+        [sys.executable, "-m", "assistant.app.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
     )
 
 
@@ -39,6 +45,43 @@ def test_index_then_ask_json(env):
     assert data["citations"][0]["doc_id"] == "003_b67893258f750185"
     assert "Lê Đăng Dũng" in data["answer"] and data["refused"] is False
     assert data["backend"] == "extractive" and data["timings"]["total_ms"] > 0
+
+
+UNANSWERABLE = "Công thức nấu phở bò ngon nhất là gì?"
+
+
+def _decision(env, question):
+    out = run(env, "ask", question, "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["refused"] is (not data["decision"]["answered"])
+    return data["decision"]
+
+
+def test_ask_json_names_the_decision(env):
+    refused = _decision(env, UNANSWERABLE)
+    assert refused["answered"] is False
+    assert refused["reason"] in {rule.name for rule in RULES}
+    assert isinstance(refused["detail"], str) and refused["detail"].strip()
+    answered = _decision(env, "Ai là Tổng Giám đốc Tập đoàn Viettel?")
+    assert answered["answered"] is True and answered["reason"] == "answered"
+
+
+def test_a_rule_switched_off_no_longer_refuses(env):
+    refused = _decision(env, UNANSWERABLE)
+    assert refused["answered"] is False
+    rule = refused["reason"]
+    without = _decision(env | {"ASSISTANT_RULES_OFF": rule}, UNANSWERABLE)
+    assert without["answered"] or without["reason"] != rule, without
+
+
+def test_an_unknown_rule_name_is_one_line_naming_the_known_rules(env):
+    out = run(env | {"ASSISTANT_RULES_OFF": "off_topic,no_such_rule"}, "ask", UNANSWERABLE, "--json")
+    assert out.returncode == 2 and out.stdout == ""
+    assert "Traceback" not in out.stderr and out.stderr.strip().count("\n") == 0
+    assert "no_such_rule" in out.stderr
+    for name in switchable():
+        assert name in out.stderr
 
 
 def test_ask_with_history_file(env, tmp_path):

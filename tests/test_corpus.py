@@ -2,8 +2,8 @@ import logging
 
 import pytest
 
-from assistant.corpus import decode_text, find_repeated_passages, load_article, load_corpus, parse_article
 from assistant.errors import InvalidInputFileError
+from assistant.ingest.corpus import decode_text, find_repeated_passages, load_article, load_corpus, parse_article
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_bodies_are_normalised(articles):
 
 
 def test_repeated_passages_between_001_and_002(articles):
-    repeated = find_repeated_passages(list(articles.values()))
+    repeated = find_repeated_passages(list(articles.values()), 0.6)
     pairs = {(r.doc_id, r.other_doc_id) for r in repeated}
     assert ("001_49942c841792d2c4", "002_f8a9d01e470f1569") in pairs
     assert all(r.overlap >= 0.6 for r in repeated)

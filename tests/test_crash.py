@@ -16,9 +16,9 @@ import time
 
 import pytest
 
-from assistant.chunking import chunk_corpus, tiktoken_counter
 from assistant.config import Settings
-from assistant.corpus import load_corpus
+from assistant.ingest.chunking import chunk_corpus, tiktoken_counter
+from assistant.ingest.corpus import load_corpus
 from assistant.pipeline import Assistant
 from tests.conftest import SEEDS
 
@@ -43,7 +43,7 @@ def test_index_killed_at_random_points_recovers_without_duplicates_or_orphans(tm
     killed_after = []
     for _ in range(KILLS):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "index"],
+            [sys.executable, "-m", "assistant.app.cli", "index"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -57,13 +57,16 @@ def test_index_killed_at_random_points_recovers_without_duplicates_or_orphans(tm
     assert killed_after, "indexing always finished before the kill: the test did not test anything"
 
     final = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "index"], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "assistant.app.cli", "index"], env=env, capture_output=True, text=True, timeout=600
     )
     assert final.returncode == 0, final.stderr
 
     settings = Settings(corpus_dir=corpus, persist_dir=tmp_path / "vs", llm="extractive")
     manifest = chunk_corpus(
-        load_corpus(corpus), tiktoken_counter(settings.tokenizer), settings.chunk_tokens, settings.chunk_overlap_tokens
+        load_corpus(corpus),
+        tiktoken_counter(settings.index.tokenizer),
+        settings.index.chunk_tokens,
+        settings.index.chunk_overlap_tokens,
     )
     assistant = Assistant(settings, embedder=embedder)
     stored = [c.id for c in assistant.store.all_chunks()]
@@ -73,7 +76,7 @@ def test_index_killed_at_random_points_recovers_without_duplicates_or_orphans(tm
     assistant.retriever.refresh()
     assert assistant.retriever.chunk_count == len(manifest)  # BM25 and Chroma agree
     again = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "index"], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "assistant.app.cli", "index"], env=env, capture_output=True, text=True, timeout=600
     )
     assert "added 0, updated 0, removed 0" in again.stdout
     answer = assistant.ask("Ai là Tổng Giám đốc Tập đoàn Viettel?")

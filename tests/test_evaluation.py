@@ -81,10 +81,10 @@ def test_eval_run_writes_reports(indexed, tmp_path):
 
 
 def test_the_naive_baseline_quotes_two_sentences_each_with_its_marker(indexed):
-    from assistant.citations import answer_sentences
+    from assistant.cite import answer_sentences
     from assistant.evaluation.baselines import NaivePipeline
 
-    naive = NaivePipeline(indexed.settings.corpus_dir, indexed.embedder)
+    naive = NaivePipeline(indexed.settings.index.corpus_dir, indexed.embedder)
     answer = naive.ask("ITU Digital World 2021 khai mạc khi nào?", [], 5, 10)
     sentences = answer_sentences(answer.text)
     assert len(sentences) == 2 and all(cited == [1] for _, cited in sentences)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from assistant.citations import parse_markers
+from assistant.answer.chat import render_chatml
+from assistant.cite import parse_markers
 from assistant.config import Settings
-from assistant.llm import render_chatml
 from assistant.pipeline import Assistant
 from tests.conftest import copy_seeds
 
@@ -65,7 +65,8 @@ def planted(tmp_path_factory, embedder) -> Assistant:
 def assert_not_hijacked(answer) -> None:
     for marker in HIJACKED:
         assert marker not in answer.text, answer.text
-    assert all(1 <= n <= len(answer.retrieved) for n in parse_markers(answer.text))
+    # markers number the passages the answer was given (then any a repair added), not the whole retrieval
+    assert all(1 <= n <= len(answer.context) for n in parse_markers(answer.text))
     assert "<|" not in answer.text and "im_start" not in answer.text
 
 
@@ -98,7 +99,7 @@ def test_control_tokens_in_content_cannot_open_a_turn():
 @pytest.mark.parametrize("question", QUESTIONS[:3] + QUESTION_INJECTIONS[:1])
 def test_planted_instructions_do_not_hijack_the_local_model(planted, question):
     pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
-    local = Assistant(planted.settings.model_copy(update={"llm": "local"}), embedder=planted.embedder)
+    local = Assistant(planted.settings.replace(llm="local"), embedder=planted.embedder)
     answer = local.ask(question)
     assert_not_hijacked(answer)
     if not answer.refused:
@@ -110,7 +111,7 @@ def test_planted_instructions_do_not_hijack_the_openai_compatible_backend(plante
     """The same corpus through llama.cpp's OpenAI-compatible server (0.5B model)."""
     _, url = llama_server
     api = Assistant(
-        planted.settings.model_copy(update={"llm": "openai", "openai_base_url": url, "openai_api_key": "x"}),
+        planted.settings.replace(llm="openai", openai_base_url=url, openai_api_key="x"),
         embedder=planted.embedder,
     )
     for question in (QUESTIONS[0], QUESTIONS[3], QUESTION_INJECTIONS[2]):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.citations import Answer, answer_sentences, cite
+from assistant.cite import answer_sentences, cite
 from assistant.errors import InvalidInputFileError
 from assistant.evaluation.claims import atomic_claims
 from assistant.evaluation.judge_eval import binary_scores, load_claims
@@ -21,7 +21,7 @@ from assistant.evaluation.metrics import (
     token_f1,
 )
 from assistant.evaluation.runner import CachedJudge, check_gate, numbered
-from assistant.retrieval import Passage
+from assistant.types import ANSWERED, Answer, Passage
 
 P1 = "Hội nghị ITU Digital World 2021 khai mạc tối 12/10 tại Hà Nội. Hội nghị có 2380 đại biểu từ 159 quốc gia."
 P2 = "Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel."
@@ -97,7 +97,7 @@ def test_citations_are_scored_against_the_passages_the_answer_numbered(embedder)
     # a model answer numbers the passages it was shown: here its [1] is the third one retrieved
     retrieved = [Passage(f"c{i}", f"d{i}", t) for i, t in enumerate([P3, P2, P1])]
     text = "Hội nghị có 2380 đại biểu từ 159 quốc gia [1]."
-    answer = Answer("Hội nghị có bao nhiêu đại biểu?", text, cite([retrieved[2]], [1]), False, "local", retrieved)
+    answer = Answer("Hội nghị có bao nhiêu đại biểu?", text, cite([retrieved[2]], [1]), ANSWERED, "local", retrieved)
     supports = CachedJudge(LexicalJudge(embedder)).supports
     assert numbered(answer) == [P1]
     assert citation_scores(answer_sentences(text), numbered(answer), supports) == (1.0, 1.0)

@@ -2,9 +2,9 @@ import hashlib
 
 import pytest
 
-from assistant import model_files
+from assistant.answer import model_files
+from assistant.answer.model_files import PackagedModel, assemble_model_file, file_matches
 from assistant.errors import BackendUnavailableError
-from assistant.model_files import PackagedModel, assemble_model_file, file_matches
 
 
 def _fake_model(tmp_path, monkeypatch, parts: list[bytes], sha: str | None = None) -> PackagedModel:

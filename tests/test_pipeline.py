@@ -1,8 +1,12 @@
+"""The whole path on the real index of the seeds: Query → retrieval → context → decision → answer → citations."""
+
 import pytest
 
-from assistant.citations import parse_markers
-from assistant.condense import Message, is_follow_up, question_parts, standalone_query
+from assistant import decide
+from assistant.answer.llm import LLMAnswerer
+from assistant.cite import missing_part_query, parse_markers
 from assistant.errors import InvalidQuestionError
+from assistant.types import Message
 
 
 def test_answer_cites_the_right_article(indexed):
@@ -53,6 +57,9 @@ def test_unanswerable_questions_are_refused_without_citations(indexed, question)
     answer = indexed.ask(question)
     assert answer.refused and answer.citations == []
     assert answer.text == "Tôi không tìm thấy thông tin này trong các bài viết."
+    # the refusal names the rule that decided it, and says why in Vietnamese
+    assert answer.decision.reason in {r.name for r in decide.RULES}
+    assert answer.decision.detail and answer.decision.message_vi
 
 
 def test_english_refusal_is_in_english(indexed):
@@ -65,64 +72,93 @@ def test_follow_up_uses_the_history(indexed):
         Message("user", "Ai là Tổng Giám đốc Tập đoàn Viettel được nhắc tới?"),
         Message("assistant", "Ông Lê Đăng Dũng [1]."),
     ]
-    retrieval = indexed.retrieve("Ông ấy nói Viettel hỗ trợ ngành giáo dục thế nào?", history)
-    assert "Viettel" in retrieval.query
-    assert retrieval.passages[0].doc_id == "003_b67893258f750185"
+    query = indexed.analyse("Ông ấy nói Viettel hỗ trợ ngành giáo dục thế nào?", history)
+    assert query.follow_up and "Lê Đăng Dũng" in query.standalone
+    assert indexed.retrieve(query).passages[0].doc_id == "003_b67893258f750185"
 
 
-def test_condense_leaves_standalone_questions_alone():
-    history = [Message("user", "Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?"), Message("assistant", "…")]
-    q = "Hội nghị Thế giới số ITU Digital World 2021 khai mạc vào ngày nào trong tháng 10?"
-    assert standalone_query(q, history) == q
-    assert is_follow_up("Nó diễn ra khi nào?")
-    assert "Tuần lễ Số" in standalone_query("Nó diễn ra khi nào?", history)
+def scripted(indexed, reply: str):
+    """A langchain fake chat model that answers `reply`, wired in as the `openai` backend."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    chat = GenericFakeChatModel(messages=iter([AIMessage(reply)]))
+    return LLMAnswerer(chat, "openai", len, 1200, True)
 
 
-def test_a_two_event_question_is_split_into_one_question_per_event():
-    parts = question_parts("Ai khai mạc cả Hội nghị Thế giới số 2021 và Tuần lễ Số Quốc tế Việt Nam 2022?")
-    assert parts == [
-        "Ai khai mạc cả Hội nghị Thế giới số 2021?",
-        "Ai khai mạc cả Tuần lễ Số Quốc tế Việt Nam 2022?",
-    ]
-    assert question_parts("Who opened both ITU Digital World 2021 and Vietnam Digital Week 2022?")[1] == (
-        "Who opened both Vietnam Digital Week 2022?"
-    )
-    # a name with "và" inside, or names without a year, are one thing each
-    assert question_parts("Bộ Thông tin và Truyền thông tổ chức sự kiện gì năm 2022?") == []
-    assert question_parts("Việt Nam và Liên hợp quốc gặp nhau ngày 01/9/2022 để làm gì?") == []
+def ask_scripted(indexed, question: str, reply: str, **settings):
+    saved = indexed.settings
+    indexed._answerers["openai"] = scripted(indexed, reply)
+    if settings:
+        indexed.settings = saved.replace(**settings)
+    try:
+        return indexed.ask(question, backend="openai")
+    finally:
+        del indexed._answerers["openai"]
+        indexed.settings = saved
+
+
+TWO_EVENTS = "Bộ trưởng Bộ TT&TT phát biểu tại cả ITU Digital World 2021 và Tuần lễ Số Quốc tế Việt Nam 2022 tên là gì?"
 
 
 def test_the_event_a_two_event_answer_does_not_cite_is_searched_for(indexed):
-    from assistant.citations import missing_part_query
-
     question = "Ai là Bộ trưởng đã phát biểu tại cả Tuần lễ Số Quốc tế Việt Nam 2022 và ITU Digital World 2021?"
-    cited = [p for p in indexed.retrieve("Bộ trưởng phát biểu khai mạc Tuần lễ Số Quốc tế Việt Nam 2022", k=1).passages]
-    query = missing_part_query(question, "Đó là Bộ trưởng Nguyễn Mạnh Hùng [1].", cited)
-    assert "ITU Digital World 2021" in query and "Tuần lễ" not in query and "Nguyễn Mạnh Hùng" in query
-    found = indexed.retriever.retrieve(query, 3).passages
+    query = indexed.analyse(question)
+    assert len(query.parts) == 2
+    cited = indexed.retriever.search("Bộ trưởng phát biểu khai mạc Tuần lễ Số Quốc tế Việt Nam 2022", 1)
+    from assistant.types import ANSWERED, Answer, Citation
+
+    answer = Answer(
+        question,
+        "Đó là Bộ trưởng Nguyễn Mạnh Hùng [1].",
+        [Citation(1, cited[0].doc_id, cited[0].chunk_id, cited[0].title, cited[0].text, 0.0)],
+        ANSWERED,
+        "openai",
+        context=cited,
+    )
+    search = missing_part_query(query, answer)
+    assert "ITU Digital World 2021" in search and "Tuần lễ" not in search and "Nguyễn Mạnh Hùng" in search
+    found = indexed.retriever.search(search, 3)
     assert any("2021" in f"{p.title} {p.text}" and "Nguyễn Mạnh Hùng" in p.text for p in found)
 
 
 def test_a_two_event_answer_ends_up_citing_both_events(indexed):
-    """The pipeline end to end, with a scripted model reply: the real index, focus and search."""
-    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-    from langchain_core.messages import AIMessage
-
-    from assistant.generation import LLMAnswerer
-
-    question = (
-        "Bộ trưởng Bộ TT&TT phát biểu tại cả ITU Digital World 2021 và Tuần lễ Số Quốc tế Việt Nam 2022 tên là gì?"
-    )
-    chat = GenericFakeChatModel(messages=iter([AIMessage("Đó là Bộ trưởng Nguyễn Mạnh Hùng [1].")]))
-    indexed._answerers["openai"] = LLMAnswerer(chat, "openai", len, similarity=indexed._similarity)
-    try:
-        answer = indexed.ask(question, backend="openai")
-    finally:
-        del indexed._answerers["openai"]
+    """The pipeline end to end, with a scripted model reply: the real index, context and search."""
+    answer = ask_scripted(indexed, TWO_EVENTS, "Đó là Bộ trưởng Nguyễn Mạnh Hùng [1].")
     assert not answer.refused and len(answer.support[0].cited) == 2
     cited = [f"{c.title} {c.date} {c.text}" for c in answer.citations]
     assert all("Nguyễn Mạnh Hùng" in c for c in cited)
     assert any("2021" in c for c in cited) and any("2022" in c for c in cited)
+
+
+def test_switching_off_the_other_event_steps_leaves_one_citation(indexed):
+    off = "other_event_search,second_article"
+    answer = ask_scripted(indexed, TWO_EVENTS, "Đó là Bộ trưởng Nguyễn Mạnh Hùng [1].", rules_off=off)
+    assert not answer.refused and len(answer.support[0].cited) == 1 and len(answer.citations) == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        ("Tôi không tìm thấy thông tin này trong các bài viết.", "model_refused"),
+        ("Không có thông tin về người này trong các đoạn trích.", "model_refused"),
+        ("Tổng Giám đốc Tập đoàn Viettel là chưa được xác định [1].", "restates_question"),
+        ("Tổng Giám đốc Tập đoàn Viettel là ông Trần Văn Khải, nhậm chức năm 1999 [1].", "unsupported_answer"),
+    ],
+)
+def test_a_reply_that_answers_nothing_the_passages_back_is_refused_by_its_rule(indexed, reply, reason):
+    answer = ask_scripted(indexed, "Ai là Tổng Giám đốc Tập đoàn Viettel?", reply)
+    assert answer.refused and answer.decision.reason == reason and not answer.citations
+    # switched off, that rule lets the reply through (a later rule may still object)
+    again = ask_scripted(indexed, "Ai là Tổng Giám đốc Tập đoàn Viettel?", reply, rules_off=reason)
+    assert again.decision.reason != reason
+
+
+def test_a_backed_reply_is_shown_with_its_citation_and_support(indexed):
+    answer = ask_scripted(indexed, "Ai là Tổng Giám đốc Tập đoàn Viettel?", "Đó là ông Lê Đăng Dũng [1].")
+    assert not answer.refused and answer.decision.reason == "answered"
+    assert answer.citations[0].doc_id == "003_b67893258f750185"
+    assert answer.support[0].supported and answer.citations[0].quote in answer.citations[0].text
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u200b"])
@@ -145,7 +181,8 @@ def test_decomposed_question_gets_the_same_answer(indexed):
 
 def test_json_shape(indexed):
     data = indexed.ask("Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?").to_json()
-    assert set(data) >= {"question", "answer", "refused", "citations", "retrieved", "backend", "timings"}
+    assert set(data) >= {"question", "answer", "refused", "decision", "citations", "retrieved", "backend", "timings"}
+    assert data["decision"] == {"answered": True, "reason": "answered", "detail": ""}
     assert set(data["timings"]) >= {"retrieve_ms", "generate_ms", "total_ms", "first_token_ms"}
-    assert set(data["citations"][0]) >= {"n", "doc_id", "chunk_id", "title", "text", "score"}
+    assert set(data["citations"][0]) >= {"n", "doc_id", "chunk_id", "title", "text", "score", "page"}
     assert set(data["retrieved"][0]) >= {"doc_id", "chunk_id", "score"}

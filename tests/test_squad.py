@@ -169,7 +169,7 @@ def test_invalid_json_names_its_line(tmp_path):
 
 
 def test_the_command_imports_the_shared_external_sets(tmp_path):
-    from assistant.cli import main
+    from assistant.app.cli import main
 
     files = sorted(EXTERNAL.glob("*.json"))
     assert len(files) == 2, f"expected the two external sets in {EXTERNAL}"

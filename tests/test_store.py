@@ -4,8 +4,8 @@ import pytest
 
 from assistant.config import Settings
 from assistant.errors import StoreUnavailableError
+from assistant.index.store import ChunkStore
 from assistant.pipeline import Assistant
-from assistant.store import ChunkStore
 
 
 def test_first_index_adds_everything_then_nothing_changes(fresh):
@@ -20,7 +20,7 @@ def test_first_index_adds_everything_then_nothing_changes(fresh):
 def test_editing_one_article_changes_only_its_chunks(fresh):
     fresh.index()
     before = {c.id: c.doc_id for c in fresh.store.all_chunks()}
-    path = fresh.settings.corpus_dir / "004_420aa052df190f23.txt"
+    path = fresh.settings.index.corpus_dir / "004_420aa052df190f23.txt"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("Đặng Hoàng Giang", "Nguyễn Văn Thử"), encoding="utf-8")
 
@@ -35,7 +35,7 @@ def test_editing_one_article_changes_only_its_chunks(fresh):
 
 def test_removing_an_article_deletes_its_chunks(fresh):
     fresh.index()
-    (fresh.settings.corpus_dir / "002_f8a9d01e470f1569.txt").unlink()
+    (fresh.settings.index.corpus_dir / "002_f8a9d01e470f1569.txt").unlink()
     report = fresh.index()
     assert report.removed > 0 and report.added == 0
     assert {c.doc_id for c in fresh.store.all_chunks()} == {
@@ -48,7 +48,7 @@ def test_removing_an_article_deletes_its_chunks(fresh):
 
 def test_changed_chunking_settings_force_a_rebuild(fresh, tmp_path):
     fresh.index()
-    other = Assistant(fresh.settings.model_copy(update={"chunk_tokens": 120}), embedder=fresh.embedder)
+    other = Assistant(fresh.settings.replace(chunk_tokens=120), embedder=fresh.embedder)
     report = other.index()
     assert report.rebuilt and report.unchanged == 0
     assert other.store.count() == report.added
@@ -75,7 +75,7 @@ def test_unreachable_server_is_a_clear_error():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens here once the socket closes
-    store = ChunkStore({"m": "x"}, host="127.0.0.1", port=port)
+    store = ChunkStore(Settings(chroma_host="127.0.0.1", chroma_port=port).index, {"m": "x"})
     with pytest.raises(StoreUnavailableError, match="chroma run"):
         store.count()
 

@@ -15,13 +15,13 @@ pytest.importorskip("gguf", reason="the transformers extra is not installed")
 def test_packaged_gguf_loads_through_transformers_and_streams(monkeypatch, tmp_path):
     from langchain_core.messages import HumanMessage, SystemMessage
 
+    from assistant.answer.model_files import QWEN_0_5B, assemble_model_file
+    from assistant.answer.transformers_chat import transformers_chat
     from assistant.config import Settings
-    from assistant.hf_chat import transformers_chat
-    from assistant.model_files import QWEN_0_5B, assemble_model_file
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    path = assemble_model_file(QWEN_0_5B, Settings().model_cache_dir)
-    chat = transformers_chat(Settings(transformers_gguf_file=str(path), llm_max_tokens=6))
+    path = assemble_model_file(QWEN_0_5B, Settings().answer.model_cache_dir)
+    chat = transformers_chat(Settings(transformers_gguf_file=str(path), llm_max_tokens=6).answer)
     messages = [SystemMessage("Answer in one word."), HumanMessage("What is the capital of France?")]
     chunks = [c.content for c in chat.stream(messages)]
     assert len(chunks) >= 2  # streamed piece by piece
@@ -30,9 +30,9 @@ def test_packaged_gguf_loads_through_transformers_and_streams(monkeypatch, tmp_p
 
 
 def test_unconfigured_transformers_backend_is_a_clear_error():
+    from assistant.answer.transformers_chat import transformers_chat
     from assistant.config import Settings
     from assistant.errors import BackendUnavailableError
-    from assistant.hf_chat import transformers_chat
 
     with pytest.raises(BackendUnavailableError, match="ASSISTANT_TRANSFORMERS_MODEL"):
-        transformers_chat(Settings())
+        transformers_chat(Settings().answer)

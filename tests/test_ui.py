@@ -8,17 +8,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.citations import Answer, Citation, SentenceSupport
+from assistant.app.ui import inert, render_answer, render_user, supporting_span
 from assistant.errors import InvalidInputFileError
-from assistant.ingest import check_upload, document_id, html_to_text
-from assistant.ui import inert, render_answer, render_user, supporting_span
+from assistant.ingest.upload import check_upload, document_id, html_to_text
+from assistant.types import ANSWERED, Answer, Citation, Decision, SentenceSupport
 
 PASSAGE = "Hội nghị khai mạc sáng 12/10. Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel. Trời mưa."
 VIETTEL = Citation(1, "003_x", "c1", "Sứ mệnh khác biệt", PASSAGE, 0.03, date="12/10/2021", source="ictvietnam.vn")
 
 
-def _answer(text: str, support: list[SentenceSupport], citations=(VIETTEL,), refused=False) -> Answer:
-    return Answer("Ai?", text, list(citations), refused, "extractive", support=support)
+def _answer(text: str, support: list[SentenceSupport], citations=(VIETTEL,), decision=ANSWERED) -> Answer:
+    return Answer("Ai?", text, list(citations), decision, "extractive", support=support)
+
+
+def _refusal_reason(html_out: str) -> str | None:
+    """The content of the answer's refusal-reason element, or None when it has none."""
+    found = re.findall(r'<div class="refusal-reason"[^>]*>(.*?)</div>', html_out)
+    assert len(found) <= 1, found
+    return found[0] if found else None
 
 
 @given(st.text(max_size=200))
@@ -34,9 +41,12 @@ def test_script_image_and_markdown_in_a_question_are_shown_as_text():
 
 
 def test_markers_become_links_to_the_sources_of_the_same_answer():
+    # the highlighted span is the citation's quote (the supporting sentence cite.py found)
+    quoted = Citation(**{**VIETTEL.__dict__, "quote": "Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel."})
     answer = _answer(
         "Ông Lê Đăng Dũng là Tổng Giám đốc Viettel [1].",
         [SentenceSupport("Ông Lê Đăng Dũng là Tổng Giám đốc Viettel.", (1,), 1.0, True)],
+        citations=(quoted,),
     )
     out = render_answer(answer, turn=3)
     assert '<a class="cite" href="#nguon-3-1">[1]</a>' in out
@@ -60,9 +70,40 @@ def test_unsupported_sentences_are_marked_and_dead_markers_are_not_links():
 
 
 def test_a_refusal_shows_no_sources_and_says_so():
-    answer = _answer("Tôi không tìm thấy thông tin này trong các bài viết.", [], citations=(), refused=True)
+    # a decision without a message of its own falls back to the generic "no sources" sentence
+    refused = Decision(False, "off_topic", "best passage similarity 0.700 < 0.798")
+    answer = _answer("Tôi không tìm thấy thông tin này trong các bài viết.", [], citations=(), decision=refused)
     out = render_answer(answer, turn=1)
     assert "<details" not in out and "Không có nguồn nào được trích dẫn" in out
+
+
+def test_a_refusal_shows_its_rule_message_escaped_and_an_answer_shows_none():
+    message = 'Không tìm thấy đoạn nào nêu <b>160.000</b> & <img src=x onerror="alert(1)"> [1](http://x.example).'
+    refused = Decision(False, "missing_number", "not in the passages: 160000", message)
+    out = render_answer(_answer("Tôi không tìm thấy thông tin này.", [], citations=(), decision=refused), turn=1)
+    shown = _refusal_reason(out)
+    assert shown == inert(message)  # the decision's own Vietnamese message, every piece of markup escaped
+    assert "<b>" not in out and "<img" not in out and "](" not in out
+    assert f'title="{inert("missing_number")}"' in out  # the rule's name, for whoever tunes it
+    assert "Không có nguồn nào được trích dẫn" not in out
+
+    answered = _answer(
+        "Ông Lê Đăng Dũng là Tổng Giám đốc Viettel [1].",
+        [SentenceSupport("Ông Lê Đăng Dũng là Tổng Giám đốc Viettel.", (1,), 1.0, True)],
+    )
+    out = render_answer(answered, turn=1)
+    assert _refusal_reason(out) is None and "refusal-reason" not in out
+
+
+def test_a_real_refusal_shows_the_message_of_the_rule_that_refused(indexed):
+    from assistant.decide import RULES
+
+    answer = indexed.ask("Công thức nấu phở bò ngon nhất là gì?")
+    assert answer.refused and answer.decision.reason in {r.name for r in RULES}
+    assert answer.decision.message_vi
+    assert _refusal_reason(render_answer(answer, turn=2)) == inert(answer.decision.message_vi)
+    answered = indexed.ask("Ai là Tổng Giám đốc Tập đoàn Viettel?")
+    assert not answered.refused and _refusal_reason(render_answer(answered, turn=3)) is None
 
 
 def test_model_output_with_html_is_escaped():
@@ -73,9 +114,9 @@ def test_model_output_with_html_is_escaped():
 
 def test_supporting_span_prefers_the_quote():
     quoted = Citation(**{**VIETTEL.__dict__, "quote": "Trời mưa."})
-    a, b = supporting_span(quoted, ["không liên quan"])
+    a, b = supporting_span(quoted)
     assert PASSAGE[a:b] == "Trời mưa."
-    assert supporting_span(VIETTEL, ["hoàn toàn khác chủ đề"]) is None
+    assert supporting_span(VIETTEL) is None  # no quote: nothing is highlighted
 
 
 # --- uploads -----------------------------------------------------------------------------------
@@ -120,7 +161,7 @@ def test_adding_an_article_indexes_it_and_it_can_be_asked_about(fresh):
     before = fresh.store.count()
     article, report = fresh.add_article("ha-noi.html", ARTICLE_HTML.encode())
     assert article.id == "ha-noi" and report.added > 0 and report.unchanged == before
-    assert (fresh.settings.corpus_dir / "ha-noi.txt").is_file()
+    assert (fresh.settings.index.corpus_dir / "ha-noi.txt").is_file()
     listed = {a.doc_id: a for a in fresh.indexed_articles()}
     assert listed["ha-noi"].chunks == report.added and listed["ha-noi"].title == "Hà Nội ra mắt nền tảng số mới"
     answer = fresh.ask("Nền tảng số dùng chung của Hà Nội do công ty nào phát triển?")
@@ -129,7 +170,7 @@ def test_adding_an_article_indexes_it_and_it_can_be_asked_about(fresh):
 
 def test_a_bad_or_duplicate_upload_changes_nothing(fresh):
     fresh.index()
-    files = sorted(p.name for p in fresh.settings.corpus_dir.iterdir())
+    files = sorted(p.name for p in fresh.settings.index.corpus_dir.iterdir())
     count = fresh.store.count()
     for name, raw, message in [
         ("x.txt", "Đà và nhà".encode("cp1258"), "UTF-8"),
@@ -138,14 +179,14 @@ def test_a_bad_or_duplicate_upload_changes_nothing(fresh):
         with pytest.raises(InvalidInputFileError) as info:
             fresh.add_article(name, raw)
         assert message in info.value.vi
-    assert sorted(p.name for p in fresh.settings.corpus_dir.iterdir()) == files
+    assert sorted(p.name for p in fresh.settings.index.corpus_dir.iterdir()) == files
     assert fresh.store.count() == count
 
 
 # --- deployment settings -------------------------------------------------------------------------
 def test_the_app_binds_all_interfaces_only_inside_a_space(monkeypatch):
+    from assistant.app.ui import bind_host
     from assistant.config import Settings
-    from assistant.ui import bind_host
 
     monkeypatch.delenv("SPACE_ID", raising=False)
     assert bind_host(Settings()) == "127.0.0.1"
@@ -154,18 +195,18 @@ def test_the_app_binds_all_interfaces_only_inside_a_space(monkeypatch):
 
 
 def test_a_hub_model_offline_is_a_clear_error_not_a_hang(monkeypatch, tmp_path):
+    from assistant.answer.llamacpp import local_model_path
     from assistant.config import Settings
     from assistant.errors import BackendUnavailableError
-    from assistant.llm import local_model_path
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     settings = Settings(llm_hub_repo="Qwen/Qwen2.5-7B-Instruct-GGUF", llm_hub_file="q.gguf", model_cache_dir=tmp_path)
     with pytest.raises(BackendUnavailableError, match=r"Cannot get q\.gguf"):
-        local_model_path(settings)
+        local_model_path(settings.answer)
 
 
 def test_unconfigured_backends_are_explained(indexed):
-    settings = indexed.settings.model_copy(update={"openai_base_url": None, "openai_api_key": None})
+    settings = indexed.settings.replace(openai_base_url=None, openai_api_key=None)
     reasons = type(indexed)(settings, embedder=indexed.embedder).available_backends()
     assert reasons["extractive"] == "" and "ASSISTANT_OPENAI_BASE_URL" in reasons["openai"]
 
@@ -176,15 +217,16 @@ def test_the_article_listing_survives_a_restart_without_reading_every_chunk(inde
     restarted = Assistant(indexed.settings, embedder=indexed.embedder)
     monkeypatch.setattr(restarted.store, "all_chunks", lambda: pytest.fail("start-up read every chunk back"))
     articles = restarted.indexed_articles()  # from the index saved beside the store
-    assert [a.doc_id for a in articles] == sorted(p.stem for p in indexed.settings.corpus_dir.glob("*.txt"))
+    assert [a.doc_id for a in articles] == sorted(p.stem for p in indexed.settings.index.corpus_dir.glob("*.txt"))
     assert sum(a.chunks for a in articles) == restarted.store.count()
     assert articles == indexed.indexed_articles()
 
 
 def test_a_large_corpus_is_summarised_not_listed_in_full(indexed):
-    from assistant.ui import corpus_markdown, corpus_rows
+    from assistant.app.ui import corpus_markdown, corpus_rows
 
-    small = type(indexed)(indexed.settings.model_copy(update={"ui_summary_articles": 2, "ui_table_articles": 3}))
+    settings = indexed.settings.replace(ui_summary_articles=2, ui_table_articles=3)
+    small = type(indexed)(settings, embedder=indexed.embedder)
     small.retriever = indexed.retriever
     text = corpus_markdown(small)
     assert text.startswith("**5 bài viết**") and text.count("\n- ") == 3 and "… và 3 bài khác" in text

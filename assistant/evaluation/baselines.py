@@ -27,18 +27,19 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.chunking import chunk_corpus, tiktoken_counter
-from assistant.citations import Answer, append_marker, cite, parse_markers
-from assistant.condense import Message
+from assistant.cite import append_marker, cite, parse_markers
 from assistant.config import Settings
-from assistant.corpus import ARTICLE_SUFFIXES, decode_text, load_corpus
 from assistant.embeddings import E5Embeddings
 from assistant.errors import BackendUnavailableError
+from assistant.ingest.chunking import chunk_corpus, tiktoken_counter
+from assistant.ingest.corpus import ARTICLE_SUFFIXES, decode_text, load_corpus
+from assistant.lang.normalize import fold, normalize
+from assistant.lang.sentences import split_sentences
 from assistant.prompts import render_prompt
-from assistant.retrieval import Passage
-from assistant.text import fold_diacritics, normalize, split_sentences
+from assistant.types import ANSWERED, Answer, Decision, Message, Passage
 
 BASELINES = ("naive", "competent")
+BASELINE_TOP_K = 5  # passages a baseline's model reads: the usual tutorial and afternoon choice
 CHUNK_CHARS = 500
 EXTRACTIVE_SENTENCES = 2
 # how the competent prompt tells a refusal (its own "say you don't know" sentence, either language)
@@ -97,9 +98,10 @@ class NaivePipeline:
             question=question,
             text=text,
             citations=cite(passages, parse_markers(text)),
-            refused=False,
+            decision=ANSWERED,
             backend="naive",
             retrieved=retrieved,
+            context=passages,
         )
 
 
@@ -122,10 +124,9 @@ class CompetentPipeline:
             from langchain_community.retrievers import BM25Retriever
 
         self.chat = chat
-        articles = load_corpus(settings.corpus_dir)
-        chunks = chunk_corpus(
-            articles, tiktoken_counter(settings.tokenizer), settings.chunk_tokens, settings.chunk_overlap_tokens
-        )
+        s = settings.index
+        articles = load_corpus(s.corpus_dir)
+        chunks = chunk_corpus(articles, tiktoken_counter(s.tokenizer), s.chunk_tokens, s.chunk_overlap_tokens)
         titles = {a.id: a.title for a in articles}
         docs = [
             Document(
@@ -171,12 +172,13 @@ class CompetentPipeline:
         context = "\n\n".join(f"[{n}] {p.title}\n{p.text}" for n, p in enumerate(passages, start=1))
         prompt = render_prompt("competent_user", passages=context, question=question)
         text = str(self.chat.invoke([HumanMessage(prompt)]).content).strip()
-        refused = not text or bool(_DONT_KNOW.search(fold_diacritics(text.lower())))
+        refused = not text or bool(_DONT_KNOW.search(fold(text)))
         return Answer(
             question=question,
             text=text,
             citations=[] if refused else cite(passages, parse_markers(text)),
-            refused=refused,
+            decision=Decision(False, "model_refused") if refused else ANSWERED,
             backend="competent",
             retrieved=retrieved,
+            context=passages,
         )

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.citations import strip_markers
-from assistant.text import split_sentences
+from assistant.cite import strip_markers
+from assistant.lang.sentences import split_sentences
 
 # Where Vietnamese (and English) join two statements in one sentence.
 _JOINS = re.compile(

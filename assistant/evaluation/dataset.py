@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.condense import Message, parse_history
 from assistant.errors import InvalidInputFileError
-from assistant.text import normalize
+from assistant.lang.normalize import normalize
+from assistant.query import parse_history
+from assistant.types import Message
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from assistant.errors import InvalidInputFileError
 from assistant.evaluation.dataset import read_jsonl
 from assistant.evaluation.judges import Judge
-from assistant.text import normalize
+from assistant.lang.normalize import normalize
 
 LABELS = ("supported", "unsupported", "contradicted")
 

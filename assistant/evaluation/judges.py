@@ -25,16 +25,11 @@ import numpy as np
 from assistant.config import Settings
 from assistant.embeddings import E5Embeddings
 from assistant.errors import BackendUnavailableError
+from assistant.lang.facts import number_forms, numbers_in
+from assistant.lang.normalize import fold_diacritics, has_diacritics, normalize
+from assistant.lang.sentences import split_sentences
+from assistant.lang.words import term_coverage
 from assistant.prompts import render_prompt
-from assistant.text import (
-    fold_diacritics,
-    has_diacritics,
-    normalize,
-    number_forms,
-    numbers_in,
-    split_sentences,
-    term_coverage,
-)
 
 JUDGES = ("lexical", "local", "api")
 # Matched with diacritics where the text has them: folded, "chứa" (contains) reads as "chưa"
@@ -153,20 +148,20 @@ class YesNoJudge:
 
 
 def local_judge(settings: Settings) -> YesNoJudge:
-    from assistant.llm import local_chat
+    from assistant.answer.llamacpp import local_chat
 
-    chat = local_chat(settings)
+    chat = local_chat(settings.answer)
 
     def probability(messages: list) -> float:
         return chat.next_token_probabilities(messages, ("Yes", "No"))["Yes"]
 
-    return YesNoJudge("local", probability, settings.judge_local_threshold)
+    return YesNoJudge("local", probability, settings.eval.judge_local_threshold)
 
 
 def api_judge(settings: Settings) -> YesNoJudge:
-    from assistant.llm import openai_chat
+    from assistant.answer.openai_chat import openai_chat
 
-    chat = openai_chat(settings).bind(max_tokens=2, temperature=0)
+    chat = openai_chat(settings.answer).bind(max_tokens=2, temperature=0)
 
     def probability(messages: list) -> float:
         reply = str(chat.invoke(messages).content).strip().lower()
@@ -182,11 +177,11 @@ def api_judge(settings: Settings) -> YesNoJudge:
 def make_judge(name: str, settings: Settings, embedder: E5Embeddings) -> Judge:
     """The judge called `name` (lexical, local or api), ready to use."""
     if name == "lexical":
-        return LexicalJudge(embedder, settings.judge_lexical_threshold)
+        return LexicalJudge(embedder, settings.eval.judge_lexical_threshold)
     if name == "local":
         return local_judge(settings)
     if name == "api":
-        if not (settings.openai_base_url or settings.openai_api_key):
+        if not (settings.answer.openai_base_url or settings.answer.openai_api_key):
             raise BackendUnavailableError("The api judge needs ASSISTANT_OPENAI_BASE_URL (and OPENAI_API_KEY)")
         return api_judge(settings)
     raise BackendUnavailableError(f"Unknown judge {name!r}; use one of {', '.join(JUDGES)}")

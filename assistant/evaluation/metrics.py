@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from assistant.text import normalize
+from assistant.lang.normalize import normalize
 
 
 def doc_ranking(passage_doc_ids: Sequence[Sequence[str]]) -> list[str]:

@@ -2,7 +2,7 @@
 
 Each answer is produced exactly as `assistant ask` would produce it; the retrieved documents are
 taken `METRIC_DEPTH` deep so recall@5 and MRR@10 are measured on the same ranking the answer saw.
-Claims and citations are judged against the `top_k` passages the answer was written from.
+Claims and citations are judged against the passages the answer was written from (its context).
 Everything is deterministic (temperature 0, no sampling), so a run can be repeated exactly.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from assistant.citations import Answer, answer_sentences, strip_markers
+from assistant.cite import answer_sentences, strip_markers
 from assistant.evaluation.claims import atomic_claims
 from assistant.evaluation.dataset import EvalQuestion, load_questions
 from assistant.evaluation.judge_eval import calibration_accuracy
@@ -37,10 +37,12 @@ from assistant.evaluation.metrics import (
 )
 from assistant.evaluation.report import summary_table, write_chart, write_markdown
 from assistant.pipeline import Assistant
+from assistant.types import Answer
 
 log = logging.getLogger(__name__)
 
 METRIC_DEPTH = 10
+CONTEXT_DEPTH = 5  # context precision is measured on the first five retrieved passages, for every pipeline
 # What a question set's figures mean: fitted there, chosen by watching it, or measured on material
 # nothing was tuned on. Every report names its set's label; a user's own set is out-of-sample.
 LABELS = ("in-sample", "tuned-on", "out-of-sample")
@@ -147,17 +149,16 @@ def run_eval(
         label=label or label_for(questions_file),
         judge={
             "name": judge,
-            "calibration_accuracy": calibration_accuracy(assistant.settings.judge_calibration, judge),
-            "calibrated_on": str(assistant.settings.judge_calibration),
+            "calibration_accuracy": calibration_accuracy(assistant.settings.eval.judge_calibration, judge),
+            "calibrated_on": str(assistant.settings.eval.judge_calibration),
         },
     )
-    top_k = assistant.settings.top_k
-    report.results = score_all(questions, ours_answerer(assistant, backend), assistant, the_judge, top_k, "ours")
+    report.results = score_all(questions, ours_answerer(assistant, backend), assistant, the_judge, "ours")
     report.aggregates = aggregate(report.results)
     kinds_seen = sorted({r["kind"] for r in report.results})
     report.by_kind = {k: aggregate([r for r in report.results if r["kind"] == k]) for k in kinds_seen}
     for name in compare:
-        results = score_all(questions, baseline_answerer(assistant, name, backend), assistant, the_judge, top_k, name)
+        results = score_all(questions, baseline_answerer(assistant, name, backend), assistant, the_judge, name)
         report.baseline[name] = {"aggregates": aggregate(results), "questions": results}
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
@@ -180,15 +181,15 @@ def ours_answerer(assistant: Assistant, backend: str) -> AnswerFn:
 
 def baseline_answerer(assistant: Assistant, name: str, backend: str) -> AnswerFn:
     """A baseline pipeline over the same corpus, with the same chat model as `backend` (none if extractive)."""
-    from assistant.evaluation.baselines import BASELINES, CompetentPipeline, NaivePipeline
+    from assistant.evaluation.baselines import BASELINE_TOP_K, BASELINES, CompetentPipeline, NaivePipeline
 
     if name not in BASELINES:
         raise ValueError(f"unknown baseline {name!r}; use one of {', '.join(BASELINES)}")
     chat = None if backend == "extractive" else assistant.answerer(backend).chat
-    top_k = assistant.settings.top_k
+    top_k = BASELINE_TOP_K
     if name == "naive":
         pipeline: NaivePipeline | CompetentPipeline = NaivePipeline(
-            assistant.settings.corpus_dir, assistant.embedder, chat
+            assistant.settings.index.corpus_dir, assistant.embedder, chat
         )
     else:
         pipeline = CompetentPipeline(assistant.settings, assistant.embedder, chat, depth=METRIC_DEPTH)
@@ -204,7 +205,6 @@ def score_all(
     answer_fn: AnswerFn,
     assistant: Assistant,
     judge: CachedJudge,
-    top_k: int,
     label: str,
 ) -> list[dict]:
     """Answer and score every question, with a progress bar on stderr."""
@@ -213,13 +213,13 @@ def score_all(
         t0 = time.perf_counter()
         answer = answer_fn(q)
         elapsed = (time.perf_counter() - t0) * 1000
-        result = score_answer(q, answer, assistant, judge, top_k)
+        result = score_answer(q, answer, assistant, judge)
         result["elapsed_ms"] = round(elapsed, 1)
         out.append(result)
     return out
 
 
-def score_answer(q: EvalQuestion, answer: Answer, assistant: Assistant, judge: CachedJudge, top_k: int) -> dict:
+def score_answer(q: EvalQuestion, answer: Answer, assistant: Assistant, judge: CachedJudge) -> dict:
     """Every metric of one answer; judge-based ones only for answers that say something."""
     ranking = doc_ranking([p.doc_ids for p in answer.retrieved])
     result: dict = {
@@ -229,15 +229,15 @@ def score_answer(q: EvalQuestion, answer: Answer, assistant: Assistant, judge: C
         "answerable": q.answerable,
         "answer": answer.text,
         "refused": answer.refused,
+        "decision": answer.decision.to_json(),
         "citations": list(dict.fromkeys(d for c in answer.citations for d in (c.doc_id, *c.also_in))),
         "retrieved": ranking,
         "gold_sources": q.sources,
-        "answerability": round(answer.answerability, 4),
         "timings": answer.timings,
         "backend": answer.backend,
         "notice": answer.notice,
     }
-    passages = [p.text for p in answer.retrieved[:top_k]]
+    passages = [p.text for p in answer.context or answer.retrieved[:CONTEXT_DEPTH]]
     if not answer.refused and passages:
         claims = atomic_claims(answer.text)
         verdicts = [judge.verdict(c, passages) for c in claims]
@@ -255,7 +255,9 @@ def score_answer(q: EvalQuestion, answer: Answer, assistant: Assistant, judge: C
             "recall@3": recall_at_k(ranking, q.sources, 3),
             "recall@5": recall_at_k(ranking, q.sources, 5),
             "mrr@10": mrr_at_k(ranking, q.sources, 10),
-            "context_precision": context_precision([bool(gold & set(p.doc_ids)) for p in answer.retrieved[:top_k]]),
+            "context_precision": context_precision(
+                [bool(gold & set(p.doc_ids)) for p in answer.retrieved[:CONTEXT_DEPTH]]
+            ),
             "key_facts": float(not answer.refused and key_facts_present(answer.text, q.must_include)),
             "exact_match": _span_metric(exact_match, answer, q),
             "f1": _span_metric(token_f1, answer, q),

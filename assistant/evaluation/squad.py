@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import InvalidInputFileError
-from assistant.text import normalize
+from assistant.lang.normalize import normalize
 
 # A title shared by more than this share of a file's entries names the source ("Wikipedia"), not
 # the paragraph: the paragraph's first words are its title instead.

@@ -1,0 +1,159 @@
+"""Hybrid retrieval: dense (e5 in Chroma) and BM25 (bm25s over folded Vietnamese terms), fused.
+
+Dense search finds paraphrases and English questions about Vietnamese text; BM25 finds exact
+names, numbers and questions typed without diacritics (both sides of BM25 are folded, so
+`chuyen doi so` matches `chuyển đổi số`). Reciprocal-rank fusion combines them without having to
+calibrate their scores against each other. Passages that repeat another higher-ranked passage
+(the same press release in two papers) are collapsed into it, keeping both article ids.
+
+An English question's Vietnamese search form (`Query.search_vi`) carries the ranking with its
+own dense and BM25 lists, beside the question's dense list (its BM25 list, English words against
+Vietnamese text, only adds noise). Whether the passages can answer is not judged here: that is
+`decide.py`'s, from what this returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from assistant.config import RetrievalSettings
+from assistant.embeddings import E5Embeddings
+from assistant.index.bm25 import Bm25Index
+from assistant.index.store import ChunkStore, corpus_key
+from assistant.lang.words import overlap_ratio
+from assistant.types import Passage, Query, Retrieval
+
+log = logging.getLogger(__name__)
+
+
+class HybridRetriever:
+    """Dense + BM25 retrieval over a `ChunkStore`, fused by reciprocal rank."""
+
+    def __init__(
+        self, store: ChunkStore, embedder: E5Embeddings, settings: RetrievalSettings, bm25_cache: Path | None
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.bm25_cache = bm25_cache
+        self._bm25: Bm25Index | None = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Read the store and build the BM25 side (idempotent; call `refresh` after re-indexing)."""
+        if self._bm25 is None:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Load the BM25 index saved for the store's current chunks, or build (and save) it."""
+        with self._lock:
+            key = self.store.corpus_key()
+            index = Bm25Index.load(self.bm25_cache, key) if key and self.bm25_cache else None
+            if index is None:
+                chunks = self.store.all_chunks()
+                index = Bm25Index.from_chunks(chunks)
+                key = key or corpus_key(c.id for c in chunks)
+                if self.bm25_cache and chunks:
+                    index.save(self.bm25_cache, key)
+                log.info("BM25 built for %d chunks", len(chunks))
+            self._bm25 = index
+            self.embedder.warm_up()
+            log.info("Retriever ready: %d chunks", len(index.ids))
+
+    @property
+    def bm25(self) -> Bm25Index:
+        self.warm_up()
+        assert self._bm25 is not None
+        return self._bm25
+
+    def idf(self, term: str) -> float:
+        """Rarity of a folded term in the indexed corpus (weights key terms in coverage scores)."""
+        return self.bm25.idf(term)
+
+    def articles(self) -> list[dict]:
+        """The indexed articles (doc_id, title, date, source, chunks), in doc-id order."""
+        return self.bm25.articles
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.bm25.ids)
+
+    def retrieve(self, query: Query, k: int) -> Retrieval:
+        """The `k` best passages for `query`, near-duplicates collapsed."""
+        s = self.settings
+        texts = [query.standalone, query.search_vi] if query.search_vi else [query.standalone]
+        vectors = self.embedder.embed_queries(texts)
+        dense = self.store.query(vectors[0], s.candidates)
+        if query.search_vi:
+            lists = [
+                (s.dense_weight, dense),
+                (s.dense_weight, self.store.query(vectors[1], s.candidates)),
+                (s.bm25_weight, self.bm25.search(query.search_vi, s.candidates)),
+            ]
+        else:
+            lists = [(s.dense_weight, dense), (s.bm25_weight, self.bm25.search(query.standalone, s.candidates))]
+        passages = self._collapse_duplicates(self._fuse(lists))[:k]
+        return Retrieval(query=query, passages=passages, best_dense=max((v for _, v in dense), default=0.0))
+
+    def search(self, text: str, k: int) -> list[Passage]:
+        """Plain-text hybrid search (a follow-up search for a part an answer's citations miss)."""
+        vector = self.embedder.embed_queries([text])[0]
+        lists = [
+            (self.settings.dense_weight, self.store.query(vector, self.settings.candidates)),
+            (self.settings.bm25_weight, self.bm25.search(text, self.settings.candidates)),
+        ]
+        return self._collapse_duplicates(self._fuse(lists))[:k]
+
+    def lexical_texts(self, text: str, n: int) -> list[str]:
+        """Texts of the `n` best BM25 matches of `text` (how the corpus spells a question's words)."""
+        hits = self.bm25.search(text, n)
+        stored = self.store.get([cid for cid, _ in hits])
+        return [stored[cid].text for cid, _ in hits if cid in stored]
+
+    def _fuse(self, lists: list[tuple[float, list[tuple[str, float]]]]) -> list[Passage]:
+        """Weighted reciprocal-rank fusion of (weight, ranking) lists: dense ones first, BM25 last."""
+        scores: dict[str, float] = {}
+        dense_by_id = dict(lists[0][1])
+        bm25_by_id = dict(lists[-1][1])
+        for weight, ranking in lists:
+            for rank, (cid, _) in enumerate(ranking):
+                scores[cid] = scores.get(cid, 0.0) + weight / (self.settings.rrf_k + rank + 1)
+        ranked = sorted(scores, key=lambda c: (-scores[c], c))
+        stored = self.store.get(ranked)  # texts come from the store: nothing held in memory per chunk
+        out = []
+        for cid in ranked:
+            chunk = stored.get(cid)
+            if chunk is None:  # listed by a stale BM25 index but gone from the store: skip safely
+                continue
+            meta = chunk.metadata
+            out.append(
+                Passage(
+                    chunk_id=cid,
+                    doc_id=chunk.doc_id,
+                    text=chunk.text,
+                    title=str(meta.get("title", "")),
+                    date=str(meta.get("date", "")),
+                    source=str(meta.get("source", "")),
+                    score=round(scores[cid], 6),
+                    dense_score=round(dense_by_id.get(cid, 0.0), 6),
+                    bm25_score=round(bm25_by_id.get(cid, 0.0), 6),
+                    start=int(meta.get("start", 0)),
+                    end=int(meta.get("end", 0)),
+                )
+            )
+        return out
+
+    def _collapse_duplicates(self, passages: list[Passage]) -> list[Passage]:
+        kept: list[Passage] = []
+        for p in passages:
+            for i, q in enumerate(kept):
+                if overlap_ratio(p.text, q.text) >= self.settings.duplicate_threshold:
+                    if p.doc_id not in q.doc_ids:
+                        kept[i] = replace(q, also_in=(*q.also_in, p.doc_id))
+                    break
+            else:
+                kept.append(p)
+        return kept
