@@ -37,9 +37,10 @@ from assistant.embeddings import E5Embeddings  # noqa: E402
 from assistant.evaluation.dataset import EvalQuestion, load_questions  # noqa: E402
 from assistant.evaluation.metrics import key_facts_present  # noqa: E402
 from assistant.evaluation.runner import aggregate  # noqa: E402
+from assistant.evaluation.splits import report_sample, split_of  # noqa: E402
 from assistant.evaluation.squad import import_squad  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
-from benchmarks.external import DEFAULT_FILES, english_variants, sample, split_of  # noqa: E402
+from benchmarks.external import DEFAULT_FILES, english_variants  # noqa: E402
 from benchmarks.machine import machine  # noqa: E402
 
 _METRICS = ("key_facts", "refusal_accuracy", "false_refusal", "wrong_answer_rate", "coverage", "answer_precision")
@@ -166,8 +167,10 @@ def main(argv: list[str] | None = None) -> None:
             chosen = questions
             if backend != "extractive":
                 cache_replies(assistant.answerer(backend).chat, replies)
-                if name.startswith("train_"):
-                    chosen = sample(questions, args.limit) if name.endswith("/report") else questions[: args.limit]
+                if name.endswith("/report"):
+                    chosen = report_sample(questions, args.limit)
+                elif name.endswith("/fit"):
+                    chosen = questions[: args.limit]
             configs: dict[str, dict] = {}
             for off in ["", *rules]:
                 assistant.settings = base_settings.replace(rules_off=off)

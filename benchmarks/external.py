@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import statistics
 import sys
@@ -47,6 +46,7 @@ from assistant.evaluation.runner import (  # noqa: E402
     ours_answerer,
     score_all,
 )
+from assistant.evaluation.splits import report_sample, split_of  # noqa: E402
 from assistant.evaluation.squad import import_squad  # noqa: E402
 from assistant.lang.normalize import normalize  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
@@ -54,13 +54,6 @@ from benchmarks.machine import machine  # noqa: E402
 
 DEFAULT_FILES = sorted((ROOT.parent / "shared" / "eval" / "external").glob("*.json"))
 TRANSLATIONS = ROOT / "eval" / "external-en.jsonl"
-FIT_SHARE = 3  # of 10
-
-
-def split_of(q: EvalQuestion) -> str:
-    """`fit` or `report`, by the question's paragraph, so one paragraph's questions never straddle both."""
-    doc = (q.sources or [q.id.rsplit("-q", 1)[0]])[0]
-    return "fit" if int(hashlib.sha1(f"split:{doc}".encode()).hexdigest(), 16) % 10 < FIT_SHARE else "report"
 
 
 def english_variants(questions: list[EvalQuestion], file_name: str) -> list[EvalQuestion]:
@@ -77,12 +70,6 @@ def english_variants(questions: list[EvalQuestion], file_name: str) -> list[Eval
         for q in questions
         if q.question in english
     ]
-
-
-def sample(questions: list[EvalQuestion], limit: int) -> list[EvalQuestion]:
-    """A fixed sample of the report split (stable across runs and code changes)."""
-    report = [q for q in questions if split_of(q) == "report"]
-    return sorted(report, key=lambda q: hashlib.sha1(q.id.encode()).hexdigest())[:limit]
 
 
 def retrieval_rows(questions: list[EvalQuestion], retrieve: Callable[[EvalQuestion], list]) -> list[dict]:
@@ -177,7 +164,7 @@ def run_set(path: Path, args, embedder: E5Embeddings, overrides: dict) -> dict:
             "competent/retrieval", retrieval_rows(questions, lambda q: competent.retrieve(q.question, q.history)), True
         )
     llm = [b for b in args.backends if b != "extractive"]
-    chosen = sample(questions, args.limit)
+    chosen = report_sample(questions, args.limit)
     for backend in llm:
         record(f"ours/{backend}", score_all(chosen, ours_answerer(assistant, backend), assistant, judge, "ours"))
         if not args.no_baselines:
