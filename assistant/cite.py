@@ -8,7 +8,9 @@ retrieval inside). Its repairs are named, like the refusal rules, and can be swi
 `ASSISTANT_RULES_OFF`:
 - `attach_marker`: a sentence a small model left unmarked gets the shown passage that backs it;
 - `repoint_marker`: a marker on a passage that does not back its sentence moves to one that does;
-- `second_article`: a two-part answer cited to one article gets the other article's passage too.
+- `second_article`: a two-part answer cited to one article gets the other article's passage too;
+- `drop_unsupported`: a sentence the checker (`verify.py`) does not find backed is removed, so it is
+  never shown as if it were (an answer with nothing backed is refused by `decide.py`).
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from assistant.lang.sentences import split_sentences
 from assistant.lang.words import content_terms, syllables, term_coverage
 from assistant.query import bare_word
 from assistant.types import ANSWERED, Answer, Citation, Context, Passage, Query, SentenceSupport
-from assistant.verify import anchors_held, covers_fully, support_score, supported
+from assistant.verify import anchors_held, check_sentence, covers_fully, support_score, supported
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-REPAIRS = ("attach_marker", "repoint_marker", "second_article")
+REPAIRS = ("attach_marker", "repoint_marker", "second_article", "drop_unsupported")
 _MIN_FACT_WORDS = 4
 _ATTACH_MIN_COVERAGE = 0.5
 _QUOTE_MIN_COVERAGE = 0.3
@@ -198,9 +200,14 @@ def finalize(
                     numbered.append(p)
                 cited = [*cited, numbered.index(p) + 1]
                 sentence = add_marker(sentence, cited[-1])
-        score = support_score(strip_markers(sentence), [read_text(numbered[n - 1]) for n in cited], question, weight)
-        score = score if cited else 0.0
-        support.append(SentenceSupport(strip_markers(sentence), tuple(cited), round(score, 3), supported(score)))
+        bare_text = strip_markers(sentence)
+        if cited:
+            texts = [read_text(numbered[n - 1]) for n in cited]
+            about = [numbered[n - 1].about for n in cited]
+            check = check_sentence(bare_text, texts, question, weight, similarity if query.english else None, about)
+            support.append(SentenceSupport(bare_text, tuple(cited), check.score, check.supported, check.reason))
+        else:
+            support.append(SentenceSupport(bare_text, (), 0.0, False, "cites no passage"))
         repaired.append(sentence)
     final = " ".join(repaired)
     numbers = parse_markers(final)
@@ -214,6 +221,22 @@ def finalize(
         context=numbered,
         support=support,
     )
+
+
+def drop_unsupported(answer: Answer) -> Answer:
+    """The answer without the sentences its passages do not back (citations of theirs alone go too)."""
+    sentences = answer_sentences(answer.text)
+    if len(sentences) != len(answer.support) or all(s.supported for s in answer.support):
+        return answer
+    kept = [(text, s) for (text, _), s in zip(sentences, answer.support, strict=True) if s.supported]
+    if not kept:
+        return answer
+    text = " ".join(t for t, _ in kept)
+    numbers = set(parse_markers(text))
+    answer.text = text
+    answer.support = [s for _, s in kept]
+    answer.citations = [c for c in answer.citations if c.n in numbers]
+    return answer
 
 
 def _attach(query: Query, sentence: str, passages: list[Passage], sims: np.ndarray, weight: Weight) -> list[int]:

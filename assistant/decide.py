@@ -16,17 +16,17 @@ refusal too.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from assistant.cite import REPAIRS, strip_markers
+from assistant.cite import REPAIRS
 from assistant.config import DecideSettings
+from assistant.context import has_answer_of_type
 from assistant.errors import AssistantError
 from assistant.lang import lexicon, phrase_pattern
-from assistant.lang.facts import number_forms, percentages_in
+from assistant.lang.facts import extract_facts, fact_held
 from assistant.lang.normalize import fold
 from assistant.lang.words import content_terms, missing_terms, term_coverage
 from assistant.types import ANSWERED, Answer, Context, Decision, Query, Retrieval
-from assistant.verify import SUPPORTED
 
 Weight = Callable[[str], float]
 # steps of the pipeline that are not refusals but can be switched off the same way
@@ -83,14 +83,26 @@ def off_topic(query: Query, retrieval: Retrieval, context: Context, s: DecideSet
     )
 
 
-def missing_number(query: Query, retrieval: Retrieval, context: Context, s: DecideSettings, idf: Weight):
-    """A number or share the question names is in no passage the reader is shown."""
-    evidence = context.evidence()
-    missing = sorted((query.numbers - number_forms(evidence)) | (query.percentages - percentages_in(evidence)))
+def question_fact_missing(query: Query, retrieval: Retrieval, context: Context, s: DecideSettings, idf: Weight):
+    """A value the question states (a year, a date, a number, a share) is in no passage the reader is shown.
+
+    "Ai là Tổng thư ký ITU năm 2024?" over articles of 2021 would be answered about 2021. Values
+    compare as values (`lang/facts.py`): "ngày 12/10" is held by "12 - 14/10", "2021" by
+    "14/10/2021". The question's own wording of a count's noun need not match the passage's, so
+    only the value is compared.
+    """
+    held = extract_facts(context.evidence(), False)
+    # an event's year is stated once, in its article's opening sentence, not in every passage
+    years = extract_facts("\n".join(dict.fromkeys(p.about for p in context.passages)), False)
+    missing = [
+        f
+        for f in query.facts
+        if not fact_held(replace(f, noun="", role=""), held + years if f.kind == "year" else held)
+    ]
     if not missing:
         return None
-    shown = ", ".join(missing)
-    return _refuse("missing_number", f"not in the passages: {shown}", f"Không tìm thấy đoạn nào nêu {shown}.")
+    shown = ", ".join(f.text for f in missing)
+    return _refuse("question_fact_missing", f"not in the passages: {shown}", f"Không tìm thấy đoạn nào nêu {shown}.")
 
 
 def low_coverage(query: Query, retrieval: Retrieval, context: Context, s: DecideSettings, idf: Weight):
@@ -145,35 +157,20 @@ def model_refused(query: Query, context: Context, draft: Answer, reply: str, s: 
     )
 
 
-def restates_question(query: Query, context: Context, draft: Answer, reply: str, s: DecideSettings, idf: Weight):
-    """The reply names nothing the question did not (it restates it, or calls the answer unknown).
-
-    A small model with no answer may restate the question with a marker ("… diễn ra tại khách sạn
-    [1].") or add only words saying it is unknown ("… là chưa được xác định [1].").
-    """
-    if adds_to(query.text, strip_markers(reply)):
-        return None
-    return _refuse(
-        "restates_question",
-        "the reply only restates the question",
-        "Mô hình chỉ nhắc lại câu hỏi mà không trả lời được.",
-    )
-
-
 def unsupported_answer(query: Query, context: Context, draft: Answer, reply: str, s: DecideSettings, idf: Weight):
-    """No sentence of the reply that says something new is backed by the passages the reader saw."""
+    """No sentence of the reply that says something new is backed by the passage it cites (`verify.py`).
+
+    A reply that only restates the question with a marker ("… diễn ra tại khách sạn [1].") or adds
+    only words saying the answer is unknown ("… là chưa được xác định [1].") says nothing new.
+    """
     if not draft.support:
         return None
-    evidence = "\n".join([query.text] + [p.text for p in context.passages])
-    for sentence in draft.support:
-        if not adds_to(query.text, sentence.sentence):
-            continue
-        cov = term_coverage(sentence.sentence, evidence, idf)
-        if cov.unigrams >= SUPPORTED and not cov.missing_numbers:
-            return None
+    if any(sentence.supported and adds_to(query.text, sentence.sentence) for sentence in draft.support):
+        return None
+    failed = next((sentence.reason for sentence in draft.support if sentence.reason), "")
     return _refuse(
         "unsupported_answer",
-        "no sentence of the reply is backed by the passages",
+        f"no sentence of the reply is backed by its passage ({failed})" if failed else "no backed sentence",
         "Câu trả lời của mô hình không được đoạn nguồn nào xác nhận, nên không được hiển thị.",
     )
 
@@ -191,6 +188,24 @@ def quote_off_question(query: Query, context: Context, draft: Answer, reply: str
     return _coverage_below("quote_off_question", query, quoted, s.min_coverage, idf, "câu")
 
 
+def reply_off_type(query: Query, context: Context, draft: Answer, reply: str, s: DecideSettings, idf: Weight):
+    """The question asks for a number, a date or a person and no backed sentence of the reply gives one.
+
+    A true sentence of the right article that does not answer ("Hội nghị diễn ra tại Hà Nội [1]."
+    to "Hội nghị có bao nhiêu đại biểu?") is backed, but beside the point.
+    """
+    if query.answer_type == "other":
+        return None
+    if any(sentence.supported and has_answer_of_type(query, sentence.sentence) for sentence in draft.support):
+        return None
+    kind = _KIND_VI[query.answer_type]
+    return _refuse(
+        "reply_off_type",
+        f"no backed sentence gives a {query.answer_type}",
+        f"Câu trả lời không nêu {kind} nào được các đoạn nguồn xác nhận.",
+    )
+
+
 def adds_to(question: str, text: str) -> bool:
     """Does `text` name anything `question` did not (beyond words that say the answer is unknown)?"""
     asked = set(content_terms(question)) | lexicon("unknown_words")
@@ -200,14 +215,14 @@ def adds_to(question: str, text: str) -> bool:
 RULES: tuple[Rule, ...] = (
     Rule("no_passages", "before", no_passages),
     Rule("off_topic", "before", off_topic),
-    Rule("missing_number", "before", missing_number),
+    Rule("question_fact_missing", "before", question_fact_missing),
     # a quote is checked on its own passages instead (quote_off_question)
     Rule("low_coverage", "before", low_coverage, frozenset({"llm"})),
     Rule("no_answer_of_type", "before", no_answer_of_type, frozenset({"extractive"})),
     # a quote is the passage's own sentence: these judge what a model wrote
     Rule("model_refused", "after", model_refused, frozenset({"llm"})),
-    Rule("restates_question", "after", restates_question, frozenset({"llm"})),
     Rule("unsupported_answer", "after", unsupported_answer, frozenset({"llm"})),
+    Rule("reply_off_type", "after", reply_off_type, frozenset({"llm"})),
     Rule("quote_off_question", "after", quote_off_question, frozenset({"extractive"})),
 )
 _ALWAYS_ON = {"no_passages"}  # nothing to answer from: switching it off would change nothing but crash

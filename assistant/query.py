@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from assistant.errors import InvalidInputFileError, InvalidQuestionError
 from assistant.lang import phrase_pattern
 from assistant.lang.detect import is_english
-from assistant.lang.facts import date_like, numbers_in, percentages_in
+from assistant.lang.facts import date_like, extract_facts, numbers_in, percentages_in
 from assistant.lang.normalize import fold, has_diacritics, normalize
 from assistant.lang.restore import restore_diacritics
 from assistant.lang.words import content_terms
@@ -104,6 +104,7 @@ def build_query(
         numbers=frozenset(numbers_in(question)),
         percentages=frozenset(percentages_in(question)),
         dates=frozenset(date_like(folded)),
+        facts=tuple(extract_facts(question, english)),
         answer_type=answer_type(folded),
     )
 

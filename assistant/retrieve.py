@@ -23,6 +23,7 @@ from assistant.config import RetrievalSettings
 from assistant.embeddings import E5Embeddings
 from assistant.index.bm25 import Bm25Index
 from assistant.index.store import ChunkStore, corpus_key
+from assistant.lang.sentences import split_sentences
 from assistant.lang.words import overlap_ratio
 from assistant.types import Passage, Query, Retrieval
 
@@ -99,8 +100,17 @@ class HybridRetriever:
             lists = [(s.dense_weight, dense)]
         else:
             lists = [(s.dense_weight, dense), (s.bm25_weight, self.bm25.search(query.standalone, s.candidates))]
-        passages = self._collapse_duplicates(self._fuse(lists))[:k]
+        passages = self._with_leads(self._collapse_duplicates(self._fuse(lists))[:k])
         return Retrieval(query=query, passages=passages, best_dense=max((v for _, v in dense), default=0.0))
+
+    def _with_leads(self, passages: list[Passage]) -> list[Passage]:
+        """Each passage with its article's opening sentence (`Passage.about`)."""
+        leads = self.store.leads(sorted({p.doc_id for p in passages}))
+        out = []
+        for p in passages:
+            sentences = split_sentences(leads.get(p.doc_id, ""))
+            out.append(replace(p, about=sentences[0].text if sentences else ""))
+        return out
 
     def search(self, text: str, k: int) -> list[Passage]:
         """Plain-text hybrid search (a follow-up search for a part an answer's citations miss)."""

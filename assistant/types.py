@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from assistant.lang.facts import Fact
+
 Role = Literal["user", "assistant"]
 
 
@@ -73,6 +75,7 @@ class Query:
     numbers: frozenset[str]  # numbers it names (`160.000` → `160000`)
     percentages: frozenset[str]
     dates: frozenset[str]  # date-shaped pieces (`12/10`, `2021`)
+    facts: tuple[Fact, ...]  # typed values it states (`năm 2024`, `ngày 12/10`): an answer must be about them
     answer_type: Literal["quantity", "time", "person", "other"]
     notice: str = ""  # why the query lacks something it should have (a failed translation)
 
@@ -97,6 +100,7 @@ class Passage:
     start: int = 0
     end: int = 0
     also_in: tuple[str, ...] = ()
+    about: str = ""  # the article's opening sentence: the event (and year) the passage belongs to
 
     @property
     def doc_ids(self) -> tuple[str, ...]:
@@ -186,6 +190,7 @@ class SentenceSupport:
     cited: tuple[int, ...]
     score: float
     supported: bool
+    reason: str = ""  # why the check failed, when it did
 
 
 @dataclass
@@ -233,7 +238,13 @@ class Answer:
                 for p in self.retrieved
             ],
             "support": [
-                {"sentence": s.sentence, "cited": list(s.cited), "score": s.score, "supported": s.supported}
+                {
+                    "sentence": s.sentence,
+                    "cited": list(s.cited),
+                    "score": s.score,
+                    "supported": s.supported,
+                    "reason": s.reason,
+                }
                 for s in self.support
             ],
             "backend": self.backend,

@@ -5,7 +5,9 @@ Usage: python benchmarks/ablation.py [--backends extractive,local] [--limit 40] 
 
 Sets: the project's own questions (in-sample: rules and thresholds were fitted there), the shared
 dev set (tuned-on), and the two external SQuAD sets imported as in benchmarks/external.py, whose
-`report` split is out-of-sample (the `fit` split is reported apart, for tuning). With a model
+`report` split is out-of-sample (the `fit` split is reported apart, for tuning), with `report-cf`:
+the report split's answerable questions with a stated year or number changed, so that nothing
+answers them (`assistant/evaluation/perturb.py`). With a model
 backend, the external sets use the same fixed sample of `--limit` questions per set.
 
 Per set and configuration: key facts (answerable questions answered with a gold span), refusal
@@ -36,6 +38,7 @@ from assistant.config import Settings  # noqa: E402
 from assistant.embeddings import E5Embeddings  # noqa: E402
 from assistant.evaluation.dataset import EvalQuestion, load_questions  # noqa: E402
 from assistant.evaluation.metrics import key_facts_present  # noqa: E402
+from assistant.evaluation.perturb import perturbed  # noqa: E402
 from assistant.evaluation.runner import aggregate  # noqa: E402
 from assistant.evaluation.splits import report_sample, split_of  # noqa: E402
 from assistant.evaluation.squad import import_squad  # noqa: E402
@@ -139,6 +142,9 @@ def question_sets(args) -> list[tuple[str, str, Path, Path, list[EvalQuestion]]]
         for split, label in (("report", "out-of-sample"), ("fit", "fit split")):
             chosen = [q for q in questions if split_of(q) == split]
             sets.append((f"{path.stem}/{split}", label, imported.corpus_dir, data_dir / "vectorstore", chosen))
+        corpus_text = "\n".join(f.read_text(encoding="utf-8") for f in sorted(imported.corpus_dir.glob("*.txt")))
+        changed = [q for q in perturbed(base, corpus_text) if split_of(q) == "report"]
+        sets.append((f"{path.stem}/report-cf", "out-of-sample", imported.corpus_dir, data_dir / "vectorstore", changed))
     return sets
 
 
@@ -147,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backends", default="extractive")
     parser.add_argument("--limit", type=int, default=40, help="external questions per set for a model backend")
     parser.add_argument("--rules", default="", help="only these rules (default: every switchable one)")
+    parser.add_argument("--sets", default="", help="only sets whose name contains one of these (comma-separated)")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "ablation")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "ablation.json")
     args = parser.parse_args(argv)
@@ -157,7 +164,10 @@ def main(argv: list[str] | None = None) -> None:
     replies: dict = {}
     t0 = time.perf_counter()
     result: dict = {"machine": machine(), "rules": rules, "sets": {}}
+    wanted = [w.strip() for w in args.sets.split(",") if w.strip()]
     for name, label, corpus, store, questions in question_sets(args):
+        if wanted and not any(w in name for w in wanted):
+            continue
         assistant = Assistant(Settings(corpus_dir=corpus, persist_dir=store, llm="extractive"), embedder=embedder)
         assistant.ensure_index()
         _Memo(assistant)

@@ -1,5 +1,7 @@
 """Every refusal rule, one by one, on hand-built contexts whose right decision is known."""
 
+from dataclasses import replace
+
 import pytest
 
 from assistant import decide
@@ -56,10 +58,17 @@ def test_off_topic_lets_a_question_typed_without_diacritics_through_on_its_folde
     assert before("gia ve hoi cho sach la bao nhieu?", [VIETTEL], dense=0.70).reason == "off_topic"
 
 
-def test_a_number_the_passages_lack_refuses():
-    refused = before("Ai là Tổng Giám đốc Tập đoàn Viettel năm 2024?", [VIETTEL])
-    assert refused.reason == "missing_number" and "2024" in refused.detail and "2024" in refused.message_vi
+def test_a_year_or_date_the_question_states_must_be_in_a_passage_or_its_articles_opening():
+    refused = before("Ai là Tổng Giám đốc Tập đoàn Viettel năm 2030?", [VIETTEL])
+    assert refused.reason == "question_fact_missing" and "2030" in refused.message_vi
+    # stated in the passage, in its heading's date, or in its article's opening sentence
     assert before("Ai là Tổng Giám đốc Tập đoàn Viettel năm 2018?", [VIETTEL]).answered
+    assert before("Ai là Tổng Giám đốc Tập đoàn Viettel ngày 12/10/2021?", [VIETTEL]).answered
+    opening = replace(VIETTEL, about="Hội nghị năm 2025 có 350 đại biểu.")
+    assert before("Ai là Tổng Giám đốc Tập đoàn Viettel năm 2025?", [opening]).answered
+    # the opening's year counts, its other numbers do not
+    assert before("Tập đoàn Viettel có 350 đại biểu không?", [opening]).reason == "question_fact_missing"
+    assert before("Who was the head of Viettel in 2030?", [VIETTEL], answerer="llm").reason == "question_fact_missing"
 
 
 def test_low_coverage_names_what_the_passages_do_not_say():
@@ -79,12 +88,12 @@ def test_an_answer_of_the_asked_kind_is_required_of_a_quote_only():
 
 
 def test_a_rule_switched_off_lets_the_next_one_decide():
-    question = "Giá cước dịch vụ 5G của Viettel năm 2030 là bao nhiêu?"
-    assert before(question, [VIETTEL], answerer="llm").reason == "missing_number"
-    off = DecideSettings(rules_off=frozenset({"missing_number"}))
-    assert before(question, [VIETTEL], answerer="llm", settings=off).reason == "low_coverage"
-    off = DecideSettings(rules_off=frozenset({"missing_number", "low_coverage"}))
-    assert before(question, [VIETTEL], answerer="llm", settings=off).answered
+    question = "Giá cước dịch vụ 5G của Viettel năm nay là bao nhiêu?"
+    assert before(question, [VIETTEL], answerer="llm", dense=0.70).reason == "off_topic"
+    off = DecideSettings(rules_off=frozenset({"off_topic"}))
+    assert before(question, [VIETTEL], answerer="llm", dense=0.70, settings=off).reason == "low_coverage"
+    off = DecideSettings(rules_off=frozenset({"off_topic", "low_coverage"}))
+    assert before(question, [VIETTEL], answerer="llm", dense=0.70, settings=off).answered
 
 
 def after(reply: str, support: list[SentenceSupport] | None = None, answerer: str = "llm"):
@@ -98,15 +107,14 @@ def test_the_models_own_refusal_is_a_refusal():
     assert after("The passages do not contain this; it is not specified.").reason == "model_refused"
 
 
-def test_a_reply_that_only_restates_the_question_is_a_refusal():
-    assert after("Tổng Giám đốc Tập đoàn Viettel là chưa được xác định [1].").reason == "restates_question"
-
-
 def test_a_reply_none_of_whose_sentences_the_passages_back_is_withheld():
     invented = "Đó là ông Trần Văn Khải, nhậm chức năm 1999."
     assert after(invented, [SentenceSupport(invented, (1,), 0.1, False)]).reason == "unsupported_answer"
     backed = "Đó là ông Lê Đăng Dũng."
     assert after(backed, [SentenceSupport(backed, (1,), 1.0, True)]) == ANSWERED
+    # a backed sentence that only restates the question says nothing new
+    echoed = "Tổng Giám đốc Tập đoàn Viettel là chưa được xác định."
+    assert after(echoed, [SentenceSupport(echoed, (1,), 1.0, True)]).reason == "unsupported_answer"
 
 
 def test_a_quote_that_holds_few_of_the_questions_key_terms_is_refused():

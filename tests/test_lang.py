@@ -30,6 +30,7 @@ LEXICON_FORMS = {
     "english_words": ("words", "english"),
     "function_words_vi": ("pairs", "pairs"),
     "model_refusals": ("lines", "folded"),
+    "not_negations": ("lines", "diacritics"),
     "person_titles": ("lines", "folded"),
     "references": ("lines", "folded"),
     "stopwords_en": ("words", "english"),
@@ -233,7 +234,7 @@ class TestLexicons:
 
     def test_every_file_is_covered(self):
         assert sorted(p.stem for p in LEXICONS.glob("*.txt")) == sorted(LEXICON_FORMS)
-        assert len(LEXICON_FORMS) == 13
+        assert len(LEXICON_FORMS) == 14
 
     @pytest.mark.parametrize("name", sorted(LEXICON_FORMS))
     def test_loads_non_empty_with_a_header_and_no_duplicates(self, name):

@@ -10,7 +10,9 @@ from assistant.cite import answer_sentences, cite
 from assistant.errors import InvalidInputFileError
 from assistant.evaluation.claims import atomic_claims
 from assistant.evaluation.judge_eval import binary_scores, load_claims
-from assistant.evaluation.judges import LexicalJudge, hard_mismatch, negation_mismatch
+from assistant.config import EvalSettings
+from assistant.evaluation.judges import LexicalJudge, hard_mismatch
+from assistant.verify import negation_differs as negation_mismatch
 from assistant.evaluation.metrics import (
     citation_scores,
     context_precision,
@@ -39,7 +41,7 @@ def oracle(facts: dict[str, set[int]], passages: list[str]):
 
 # --- faithfulness ------------------------------------------------------------------------------
 def test_a_fully_supported_answer_scores_one_and_an_invented_number_lowers_it(embedder):
-    judge = LexicalJudge(embedder)
+    judge = LexicalJudge(embedder, EvalSettings().judge_lexical_threshold)
     good = atomic_claims("Hội nghị có 2380 đại biểu từ 159 quốc gia [1].")
     assert faithfulness([judge.judge(c, [P1]).supported for c in good]) == 1.0
     bad = atomic_claims("Hội nghị có 2380 đại biểu từ 159 quốc gia [1]. Triển lãm đón 500.000 khách [1].")
@@ -98,7 +100,7 @@ def test_citations_are_scored_against_the_passages_the_answer_numbered(embedder)
     retrieved = [Passage(f"c{i}", f"d{i}", t) for i, t in enumerate([P3, P2, P1])]
     text = "Hội nghị có 2380 đại biểu từ 159 quốc gia [1]."
     answer = Answer("Hội nghị có bao nhiêu đại biểu?", text, cite([retrieved[2]], [1]), ANSWERED, "local", retrieved)
-    supports = CachedJudge(LexicalJudge(embedder)).supports
+    supports = CachedJudge(LexicalJudge(embedder, EvalSettings().judge_lexical_threshold)).supports
     assert numbered(answer) == [P1]
     assert citation_scores(answer_sentences(text), numbered(answer), supports) == (1.0, 1.0)
     assert citation_scores(answer_sentences(text), [p.text for p in retrieved], supports) == (0.0, 0.0)
@@ -122,9 +124,9 @@ def test_cosine():
 
 # --- judges ------------------------------------------------------------------------------------
 def test_hard_rules_catch_numbers_names_and_negation():
-    assert hard_mismatch("Hội nghị có 2830 đại biểu.", P1).startswith("number")
-    assert hard_mismatch("Ông Nguyễn Mạnh Hùng là Tổng Giám đốc Viettel.", P2).startswith("name")
-    assert hard_mismatch("Hội nghị có 2380 đại biểu tại Hà Nội.", P1) == ""
+    assert hard_mismatch("Hội nghị có 2830 đại biểu.", [P1]).startswith("number")
+    assert hard_mismatch("Ông Nguyễn Mạnh Hùng là Tổng Giám đốc Viettel.", [P2]).startswith("name")
+    assert hard_mismatch("Hội nghị có 2380 đại biểu tại Hà Nội.", [P1]) == ""
     assert negation_mismatch("Hội nghị không diễn ra tại Hà Nội.", P1.split(". ")[0])
     assert not negation_mismatch("Hội nghị diễn ra tại Hà Nội.", P1.split(". ")[0])
     # words that only fold to a negation ("chứa" → chua, "nó" → no, "khổng lồ") do not negate
@@ -140,7 +142,7 @@ def test_hard_rules_catch_numbers_names_and_negation():
 
 
 def test_lexical_judge_accepts_a_paraphrase_and_rejects_an_absent_fact(embedder):
-    judge = LexicalJudge(embedder)
+    judge = LexicalJudge(embedder, EvalSettings().judge_lexical_threshold)
     assert judge.judge("Viettel do ông Lê Đăng Dũng làm Tổng Giám đốc.", [P2]).supported
     assert not judge.judge("Viettel đạt doanh thu cao nhất ngành viễn thông.", [P2]).supported
 

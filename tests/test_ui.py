@@ -79,12 +79,12 @@ def test_a_refusal_shows_no_sources_and_says_so():
 
 def test_a_refusal_shows_its_rule_message_escaped_and_an_answer_shows_none():
     message = 'Không tìm thấy đoạn nào nêu <b>160.000</b> & <img src=x onerror="alert(1)"> [1](http://x.example).'
-    refused = Decision(False, "missing_number", "not in the passages: 160000", message)
+    refused = Decision(False, "low_coverage", "key-term coverage 0.20 < 0.6; missing: 160000", message)
     out = render_answer(_answer("Tôi không tìm thấy thông tin này.", [], citations=(), decision=refused), turn=1)
     shown = _refusal_reason(out)
     assert shown == inert(message)  # the decision's own Vietnamese message, every piece of markup escaped
     assert "<b>" not in out and "<img" not in out and "](" not in out
-    assert f'title="{inert("missing_number")}"' in out  # the rule's name, for whoever tunes it
+    assert f'title="{inert("low_coverage")}"' in out  # the rule's name, for whoever tunes it
     assert "Không có nguồn nào được trích dẫn" not in out
 
     answered = _answer(

@@ -1,13 +1,13 @@
 """Judges: is a claim supported by the given passages? One interface, three implementations.
 
-- `lexical`: deterministic and fast (CI). A number, date or name in the claim that the evidence
-  does not contain, or a negation the best-matching sentence does not share, means not supported;
-  otherwise key-term coverage and e5 embedding similarity decide against a threshold fitted on
-  eval/claims.jsonl (`benchmarks/calibrate_judge.py`).
+- `lexical`: deterministic and fast (CI). The answer-time checker (`assistant/verify.py`, the one
+  copy of the rules: typed facts, names, negation) decides first; a claim it passes is then scored
+  by key-term coverage and e5 embedding similarity against a threshold fitted on eval/claims.jsonl
+  (`benchmarks/calibrate_judge.py`).
 - `local`: the packaged Qwen2.5-Coder-1.5B through llama.cpp, read as the probability of the
   single-token answers "Yes"/"No" (Vietnamese "Có" is two tokens, so the question is asked in
-  English about Vietnamese text). The lexical hard rules still apply: a small model easily
-  overlooks one changed digit, and a number mismatch is never support.
+  English about Vietnamese text). The checker's facts and names still apply first: a small model
+  easily overlooks one changed digit, and a changed date is never support.
 - `api`: any OpenAI-compatible chat model with the same prompt, read from its one-word reply.
 
 No multilingual NLI or cross-encoder model ships on PyPI, so these are built from the parts we have.
@@ -15,7 +15,6 @@ No multilingual NLI or cross-encoder model ships on PyPI, so these are built fro
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,20 +24,12 @@ import numpy as np
 from assistant.config import Settings
 from assistant.embeddings import E5Embeddings
 from assistant.errors import BackendUnavailableError
-from assistant.lang.facts import number_forms, numbers_in
-from assistant.lang.normalize import fold_diacritics, has_diacritics, normalize
-from assistant.lang.sentences import split_sentences
+from assistant.lang.detect import is_english
 from assistant.lang.words import term_coverage
 from assistant.prompts import render_prompt
+from assistant.verify import best_sentence, check_sentence
 
 JUDGES = ("lexical", "local", "api")
-# Matched with diacritics where the text has them: folded, "chứa" (contains) reads as "chưa"
-# (not yet), "nó" (it) as "no" and "khổng lồ" as "không", which flagged true claims as negated.
-# "không" is also a syllable of nouns ("không gian" space, "hàng không" aviation): those negate nothing
-_NEGATION = re.compile(r"\b(?<!hàng )(không(?! (gian|khí|quân|trung|phận))|chưa|chẳng|chả|never|not|no)\b")
-_NEGATION_FOLDED = re.compile(r"\b(?<!hang )(khong(?! (gian|khi|quan|trung|phan))|chua|chang|cha|never|not|no)\b")
-# A run of capitalised syllables not at the start of the sentence: a name (Lê Đăng Dũng, Hà Nội, ITU).
-_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-ZĐ][\wÀ-ỹ]*(?:\s+[A-ZĐ][\wÀ-ỹ]*)*)")
 
 
 @dataclass(frozen=True)
@@ -56,52 +47,31 @@ class Judge(Protocol):
     def judge(self, claim: str, passages: Sequence[str]) -> Verdict: ...
 
 
-def hard_mismatch(claim: str, evidence: str) -> str:
-    """Why the evidence cannot support the claim whatever the wording, or "" (numbers, names)."""
-    missing = numbers_in(claim) - number_forms(evidence)
-    if missing:
-        return f"number not in passage: {', '.join(sorted(missing))}"
-    folded_evidence = fold_diacritics(normalize(evidence).lower())
-    for name in _NAME.findall(normalize(claim)):
-        if fold_diacritics(name.lower()) not in folded_evidence:
-            return f"name not in passage: {name}"
-    return ""
-
-
-def best_sentence(claim: str, evidence: str) -> str:
-    """The evidence sentence that shares most of the claim's key terms."""
-    spans = split_sentences(evidence) or []
-    if not spans:
-        return evidence
-    return max(spans, key=lambda s: term_coverage(claim, s.text).score).text
-
-
-def negation_mismatch(claim: str, sentence: str) -> bool:
-    def negated(text: str) -> bool:
-        text = normalize(text).lower()
-        return bool((_NEGATION if has_diacritics(text) else _NEGATION_FOLDED).search(text))
-
-    return negated(claim) != negated(sentence)
+def hard_mismatch(claim: str, passages: Sequence[str]) -> str:
+    """Why the passages cannot support the claim whatever its wording (a fact, a name, a negation), or ""."""
+    check = check_sentence(claim, passages)
+    return check.reason if check.hard else ""
 
 
 class LexicalJudge:
-    """Numbers, names and negation must agree; then coverage and similarity must be high enough."""
+    """The answer-time checker's facts, names and negation must agree; then coverage and similarity must be high."""
 
     name = "lexical"
 
-    def __init__(self, embedder: E5Embeddings, threshold: float = 0.75, similarity_weight: float = 0.4) -> None:
+    def __init__(self, embedder: E5Embeddings, threshold: float, similarity_weight: float = 0.4) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self.similarity_weight = similarity_weight
 
     def score(self, claim: str, passages: Sequence[str]) -> tuple[float, str]:
         evidence = "\n".join(passages)
-        reason = hard_mismatch(claim, evidence)
+        if is_english(claim):  # no shared words with Vietnamese passages: the checker's own verdict
+            check = check_sentence(claim, passages, similarity=self._similarity)
+            return (check.score if check.supported else 0.0), check.reason or "facts, names or similarity held"
+        reason = hard_mismatch(claim, passages)
         if reason:
             return 0.0, reason
         sentence = best_sentence(claim, evidence)
-        if negation_mismatch(claim, sentence):
-            return 0.0, "negation differs from the passage"
         coverage = term_coverage(claim, evidence).score
         vectors = self.embedder.embed_passages([claim, sentence])
         similarity = float(vectors[0] @ vectors[1])
@@ -109,6 +79,9 @@ class LexicalJudge:
         stretched = max(0.0, (similarity - 0.75) / 0.25)
         w = self.similarity_weight
         return (1 - w) * coverage + w * stretched, f"coverage {coverage:.2f}, similarity {similarity:.3f}"
+
+    def _similarity(self, sentences: list[str], candidates: list[str]):
+        return self.embedder.embed_passages(sentences) @ self.embedder.embed_passages(candidates).T
 
     def judge(self, claim: str, passages: Sequence[str]) -> Verdict:
         score, reason = self.score(claim, passages)
@@ -122,7 +95,7 @@ class YesNoJudge:
         self,
         name: str,
         probability: Callable[[list], float],
-        threshold: float = 0.5,
+        threshold: float,
         max_passage_chars: int = 2400,
     ) -> None:
         self.name = name
@@ -140,7 +113,7 @@ class YesNoJudge:
         ]
 
     def judge(self, claim: str, passages: Sequence[str]) -> Verdict:
-        reason = hard_mismatch(claim, "\n".join(passages))
+        reason = hard_mismatch(claim, passages)
         if reason:
             return Verdict(False, 0.0, reason)
         p_yes = self.probability(self.messages(claim, passages))

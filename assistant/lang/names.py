@@ -43,3 +43,22 @@ def names_new_person(question: str, text: str) -> bool:
         if any(not w.isupper() for w in words) and fold(" ".join(words)) not in asked:
             return True
     return False
+
+
+def titled_people(text: str) -> list[tuple[str, str]]:
+    """(title, name) pairs, folded: "Bộ trưởng Nguyễn Mạnh Hùng" → ("bo truong", "nguyen manh hung")."""
+    text = normalize(text)
+    folded = fold_diacritics(text.lower())
+    out = []
+    for m in re.finditer(phrase_pattern("person_titles").pattern + r"\s+", folded):
+        words = []
+        for word in text[m.end() :].split()[:4]:
+            core = word.strip(",.;:!?\"'“”()")
+            if not core or not core[0].isupper():
+                break
+            words.append(core)
+            if core != word:
+                break
+        if len(words) >= 2:
+            out.append((m.group(1), fold(" ".join(words))))
+    return out
