@@ -46,7 +46,15 @@ from assistant.pipeline import Assistant  # noqa: E402
 from benchmarks.external import DEFAULT_FILES, english_variants  # noqa: E402
 from benchmarks.machine import machine  # noqa: E402
 
-_METRICS = ("key_facts", "refusal_accuracy", "false_refusal", "wrong_answer_rate", "coverage", "answer_precision")
+_METRICS = (
+    "key_facts",
+    "refusal_accuracy",
+    "false_refusal",
+    "wrong_answer_rate",
+    "wrong_marked_supported",
+    "coverage",
+    "answer_precision",
+)
 
 
 class _Memo:
@@ -105,6 +113,7 @@ def answer_rows(assistant: Assistant, questions: list[EvalQuestion], backend: st
             "answerable": q.answerable,
             "refused": answer.refused,
             "reason": answer.decision.reason,
+            "marked_supported": all(s.supported for s in answer.support) if answer.support else None,
         }
         if q.answerable:
             row["key_facts"] = float(not answer.refused and key_facts_present(answer.text, q.must_include))

@@ -198,6 +198,7 @@ _TABLE = [
     ("refusal_accuracy", "refusal acc"),
     ("false_refusal", "false refusal"),
     ("wrong_answer_rate", "wrong"),
+    ("wrong_marked_supported", "wrong, marked backed"),
     ("median_elapsed_ms", "median ms"),
 ]
 

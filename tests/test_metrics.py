@@ -7,12 +7,11 @@ import json
 import pytest
 
 from assistant.cite import answer_sentences, cite
+from assistant.config import EvalSettings
 from assistant.errors import InvalidInputFileError
 from assistant.evaluation.claims import atomic_claims
 from assistant.evaluation.judge_eval import binary_scores, load_claims
-from assistant.config import EvalSettings
 from assistant.evaluation.judges import LexicalJudge, hard_mismatch
-from assistant.verify import negation_differs as negation_mismatch
 from assistant.evaluation.metrics import (
     citation_scores,
     context_precision,
@@ -24,6 +23,7 @@ from assistant.evaluation.metrics import (
 )
 from assistant.evaluation.runner import CachedJudge, check_gate, numbered
 from assistant.types import ANSWERED, Answer, Passage
+from assistant.verify import negation_differs as negation_mismatch
 
 P1 = "Hội nghị ITU Digital World 2021 khai mạc tối 12/10 tại Hà Nội. Hội nghị có 2380 đại biểu từ 159 quốc gia."
 P2 = "Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel."
@@ -191,3 +191,22 @@ def test_token_f1_is_the_harmonic_mean_of_token_precision_and_recall_against_the
     assert token_f1("tối thiểu 50 sinh", ["50 sinh", "hoàn toàn khác"]) == pytest.approx(2 / 3)
     assert token_f1("không liên quan", ["50 sinh viên"]) == 0.0
     assert token_f1("", ["50"]) == 0.0
+
+
+def test_wrong_answers_the_app_marks_as_backed_are_counted_among_all_answers():
+    from assistant.evaluation.runner import aggregate
+
+    def row(answerable, refused, key_facts, marked):
+        r = {"answerable": answerable, "refused": refused, "marked_supported": marked}
+        if answerable:
+            r |= {"key_facts": key_facts, "false_refusal": float(refused)}
+        else:
+            r["refusal_correct"] = float(refused)
+        return r
+
+    rows = [row(True, False, 1.0, True), row(True, False, 0.0, True), row(True, False, 0.0, False)]
+    rows += [row(False, False, None, True), row(False, True, None, None)]
+    agg = aggregate(rows)
+    assert agg["wrong_answer_rate"] == 0.75 and agg["wrong_marked_supported"] == 0.5
+    # a pipeline that marks nothing (a baseline) gets no such figure
+    assert "wrong_marked_supported" not in aggregate([{**r, "marked_supported": None} for r in rows])

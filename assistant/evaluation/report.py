@@ -19,6 +19,7 @@ _COLUMNS = [
     ("answer_precision", "answer prec"),
     ("coverage", "coverage"),
     ("wrong_answer_rate", "wrong"),
+    ("wrong_marked_supported", "wrong, marked backed"),
     ("refusal_accuracy", "refusal acc"),
     ("false_refusal", "false refusal"),
 ]

@@ -229,6 +229,8 @@ def score_answer(q: EvalQuestion, answer: Answer, assistant: Assistant, judge: C
         "answerable": q.answerable,
         "answer": answer.text,
         "refused": answer.refused,
+        # what the app shows as backed: every sentence marked supported by the answer-time checker
+        "marked_supported": all(s.supported for s in answer.support) if answer.support else None,
         "decision": answer.decision.to_json(),
         "citations": list(dict.fromkeys(d for c in answer.citations for d in (c.doc_id, *c.also_in))),
         "retrieved": ranking,
@@ -321,8 +323,12 @@ def aggregate(results: list[dict]) -> dict[str, float]:
     if answered_answerable:
         agg["answer_precision"] = round(mean([r["key_facts"] for r in answered_answerable]), 4)
     if answered:
-        wrong = sum(1 for r in answered if not r["answerable"] or not r["key_facts"])
-        agg["wrong_answer_rate"] = round(wrong / len(answered), 4)
+        wrong = [r for r in answered if not r["answerable"] or not r["key_facts"]]
+        agg["wrong_answer_rate"] = round(len(wrong) / len(answered), 4)
+        if any(r.get("marked_supported") is not None for r in answered):  # baselines mark nothing
+            # the failure a user cannot see: a wrong answer the app marks as backed by its sources
+            shown_backed = sum(bool(r.get("marked_supported")) for r in wrong)
+            agg["wrong_marked_supported"] = round(shown_backed / len(answered), 4)
     decisions = [1.0 - r["false_refusal"] for r in answerable] + [r["refusal_correct"] for r in unanswerable]
     agg["refusal_decision_accuracy"] = round(mean(decisions), 4)
     totals = sorted(r["timings"].get("total_ms", 0.0) for r in results if r.get("timings"))
