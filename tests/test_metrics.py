@@ -210,3 +210,18 @@ def test_wrong_answers_the_app_marks_as_backed_are_counted_among_all_answers():
     assert agg["wrong_answer_rate"] == 0.75 and agg["wrong_marked_supported"] == 0.5
     # a pipeline that marks nothing (a baseline) gets no such figure
     assert "wrong_marked_supported" not in aggregate([{**r, "marked_supported": None} for r in rows])
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Sự kiện diễn ra năm 2012 [1].", False),
+        ("Sự kiện diễn ra ngày 11/9 [1].", False),
+        ("Sự kiện diễn ra ngày 12 [1].", True),
+        ("Ngày 1/9, sự kiện diễn ra [1].", True),
+    ],
+)
+def test_key_facts_match_on_token_boundaries(answer, expected):
+    from assistant.evaluation.metrics import key_facts_present
+
+    assert key_facts_present(answer, [["12", "1/9"]]) is expected

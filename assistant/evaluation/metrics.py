@@ -39,9 +39,17 @@ def mrr_at_k(ranking: Sequence[str], gold: Sequence[str], k: int = 10) -> float:
 
 
 def key_facts_present(answer: str, must_include: Sequence[Sequence[str]]) -> bool:
-    """The dev-set rule: every group has at least one alternative in the answer (case-insensitive)."""
+    """The dev-set rule: every group has at least one alternative in the answer (case-insensitive).
+
+    An alternative matches on token boundaries: `12` is not found inside `2012`, nor `1/9` inside `11/9`.
+    """
     text = normalize(answer).casefold()
-    return all(any(normalize(alt).casefold() in text for alt in group) for group in must_include)
+
+    def found(alt: str) -> bool:
+        alt = normalize(alt).casefold().strip()
+        return bool(alt) and re.search(rf"(?<!\w){re.escape(alt)}(?!\w)", text) is not None
+
+    return all(any(found(alt) for alt in group) for group in must_include)
 
 
 _PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}“”‘’«»…–—]")
