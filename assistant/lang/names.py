@@ -28,25 +28,14 @@ def names_new_person(question: str, text: str) -> bool:
     ("Tổng thư ký ITU") names an organisation, not a person.
     """
     asked = fold(question)
-    text = normalize(text)
-    folded = fold_diacritics(text.lower())
-    titles = phrase_pattern("person_titles")
-    for m in re.finditer(titles.pattern + r"\s+", folded):
-        words = []
-        for word in text[m.end() :].split()[:4]:
-            core = word.strip(",.;:!?\"'“”()")
-            if not core or not core[0].isupper():
-                break
-            words.append(core)
-            if core != word:
-                break  # punctuation ends the name
+    for _title, words in _titled(text):
         if any(not w.isupper() for w in words) and fold(" ".join(words)) not in asked:
             return True
     return False
 
 
-def titled_people(text: str) -> list[tuple[str, str]]:
-    """(title, name) pairs, folded: "Bộ trưởng Nguyễn Mạnh Hùng" → ("bo truong", "nguyen manh hung")."""
+def _titled(text: str) -> list[tuple[str, list[str]]]:
+    """Each title (folded) with the capitalised words after it (up to four; punctuation ends the name)."""
     text = normalize(text)
     folded = fold_diacritics(text.lower())
     out = []
@@ -59,6 +48,10 @@ def titled_people(text: str) -> list[tuple[str, str]]:
             words.append(core)
             if core != word:
                 break
-        if len(words) >= 2:
-            out.append((m.group(1), fold(" ".join(words))))
+        out.append((m.group(1), words))
     return out
+
+
+def titled_people(text: str) -> list[tuple[str, str]]:
+    """(title, name) pairs, folded: "Bộ trưởng Nguyễn Mạnh Hùng" → ("bo truong", "nguyen manh hung")."""
+    return [(title, fold(" ".join(words))) for title, words in _titled(text) if len(words) >= 2]
