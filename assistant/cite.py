@@ -9,8 +9,6 @@ retrieval inside). Its repairs are named, like the refusal rules, and can be swi
 - `attach_marker`: a sentence a small model left unmarked gets the shown passage that backs it;
 - `repoint_marker`: a marker on a passage that does not back its sentence moves to one that does;
 - `second_article`: a two-part answer cited to one article gets the other article's passage too;
-- `drop_unsupported`: a sentence the checker (`verify.py`) does not find backed is removed, so it is
-  never shown as if it were (an answer with nothing backed is refused by `decide.py`).
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ from assistant.types import ANSWERED, Answer, Citation, Context, Passage, Query,
 from assistant.verify import anchors_held, check_sentence, covers_fully, support_score, supported
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-REPAIRS = ("attach_marker", "repoint_marker", "second_article", "drop_unsupported")
+REPAIRS = ("attach_marker", "repoint_marker", "second_article")
 _MIN_FACT_WORDS = 4
 _ATTACH_MIN_COVERAGE = 0.5
 _QUOTE_MIN_COVERAGE = 0.3
@@ -221,22 +219,6 @@ def finalize(
         context=numbered,
         support=support,
     )
-
-
-def drop_unsupported(answer: Answer) -> Answer:
-    """The answer without the sentences its passages do not back (citations of theirs alone go too)."""
-    sentences = answer_sentences(answer.text)
-    if len(sentences) != len(answer.support) or all(s.supported for s in answer.support):
-        return answer
-    kept = [(text, s) for (text, _), s in zip(sentences, answer.support, strict=True) if s.supported]
-    if not kept:
-        return answer
-    text = " ".join(t for t, _ in kept)
-    numbers = set(parse_markers(text))
-    answer.text = text
-    answer.support = [s for _, s in kept]
-    answer.citations = [c for c in answer.citations if c.n in numbers]
-    return answer
 
 
 def _attach(query: Query, sentence: str, passages: list[Passage], sims: np.ndarray, weight: Weight) -> list[int]:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 
 from assistant.cite import REPAIRS
 from assistant.config import DecideSettings
-from assistant.context import has_answer_of_type
 from assistant.errors import AssistantError
 from assistant.lang import lexicon, phrase_pattern
 from assistant.lang.facts import extract_facts, fact_held
@@ -188,24 +187,6 @@ def quote_off_question(query: Query, context: Context, draft: Answer, reply: str
     return _coverage_below("quote_off_question", query, quoted, s.min_coverage, idf, "câu")
 
 
-def reply_off_type(query: Query, context: Context, draft: Answer, reply: str, s: DecideSettings, idf: Weight):
-    """The question asks for a number, a date or a person and no backed sentence of the reply gives one.
-
-    A true sentence of the right article that does not answer ("Hội nghị diễn ra tại Hà Nội [1]."
-    to "Hội nghị có bao nhiêu đại biểu?") is backed, but beside the point.
-    """
-    if query.answer_type == "other":
-        return None
-    if any(sentence.supported and has_answer_of_type(query, sentence.sentence) for sentence in draft.support):
-        return None
-    kind = _KIND_VI[query.answer_type]
-    return _refuse(
-        "reply_off_type",
-        f"no backed sentence gives a {query.answer_type}",
-        f"Câu trả lời không nêu {kind} nào được các đoạn nguồn xác nhận.",
-    )
-
-
 def adds_to(question: str, text: str) -> bool:
     """Does `text` name anything `question` did not (beyond words that say the answer is unknown)?"""
     asked = set(content_terms(question)) | lexicon("unknown_words")
@@ -222,7 +203,6 @@ RULES: tuple[Rule, ...] = (
     # a quote is the passage's own sentence: these judge what a model wrote
     Rule("model_refused", "after", model_refused, frozenset({"llm"})),
     Rule("unsupported_answer", "after", unsupported_answer, frozenset({"llm"})),
-    Rule("reply_off_type", "after", reply_off_type, frozenset({"llm"})),
     Rule("quote_off_question", "after", quote_off_question, frozenset({"extractive"})),
 )
 _ALWAYS_ON = {"no_passages"}  # nothing to answer from: switching it off would change nothing but crash

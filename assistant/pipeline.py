@@ -280,8 +280,6 @@ class Assistant:
         decision = decide.after_answer(query, context, draft, reply, kind, self.settings.decide, self.retriever.idf)
         if not decision.answered:
             return self._refusal(query, retrieval, context, decision, backend)
-        if "drop_unsupported" not in off:
-            draft = cite.drop_unsupported(draft)
         draft.retrieved = retrieval.passages
         return draft
 
