@@ -84,6 +84,8 @@ def check_sentence(
     for fact in claimed:
         if not fact_held(fact, held_facts + years if fact.kind == "year" else held_facts):
             return Check(False, 0.0, f"{_KIND[fact.kind]} not in the passage: {fact.describe()}", hard=True)
+    if swapped := _other_event_fact(claimed, passages, about):
+        return Check(False, 0.0, f"stated only for another year's event: {swapped.describe()}", hard=True)
     folded_evidence = fold(evidence)
     folded_question = fold(question)
     # an English sentence spells places its own way ("Hanoi"): only names with Vietnamese marks compare
@@ -109,6 +111,31 @@ def check_sentence(
     if coverage < SUPPORTED:
         return Check(False, round(coverage, 4), f"key-term coverage {coverage:.2f} < {SUPPORTED}")
     return Check(True, round(coverage, 4))
+
+
+def _other_event_fact(claimed: list[Fact], passages: Sequence[str], about: Sequence[str]) -> Fact | None:
+    """A value of the sentence held only by passages of another year's event than the sentence names.
+
+    "ITU Digital World 2021 có hơn 350 đại biểu [1][2]": 350 is in [2], a passage of the 2022
+    week, and 2021 in [1]; each fact is in some cited passage, but not the count in one of 2021.
+    A passage that states no year (in its text, heading or article opening) may be of any event.
+    """
+    asked_years = {f.value[0] for f in claimed if f.kind == "year"}
+    if not asked_years:
+        return None
+    openings = list(about) + [""] * (len(passages) - len(about))
+    per_passage = [extract_facts(f"{text}\n{opening}", False) for text, opening in zip(passages, openings, strict=True)]
+    for fact in claimed:
+        if fact.kind == "year":
+            continue
+        holders = [facts for facts in per_passage if fact_held(fact, facts)]
+        if holders and not any(_years_of(facts) & asked_years or not _years_of(facts) for facts in holders):
+            return fact
+    return None
+
+
+def _years_of(facts: list[Fact]) -> set[int]:
+    return {f.value[-1] for f in facts if f.kind in ("year", "date", "range") and f.value[-1] is not None}
 
 
 _KIND = {

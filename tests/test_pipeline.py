@@ -161,6 +161,49 @@ def test_a_backed_reply_is_shown_with_its_citation_and_support(indexed):
     assert answer.support[0].supported and answer.citations[0].quote in answer.citations[0].text
 
 
+# A scripted model reply of each kind of wrong answer seen out of sample; each must end refused or
+# with its sentence marked unbacked, never shown as backed.
+WRONG_REPLIES = [
+    (  # event swap: the 2022 week's 350 delegates given for the 2021 conference
+        "Có bao nhiêu đại biểu dự khai mạc ITU Digital World 2021?",
+        "Có hơn 350 đại biểu dự khai mạc ITU Digital World 2021 [1].",
+    ),
+    (  # noun swap: the right number with another noun
+        "Có bao nhiêu đại biểu dự khai mạc VIDW2022?",
+        "Có hơn 350 doanh nghiệp tham dự khai mạc VIDW2022 [1].",
+    ),
+    (  # a date whose numbers each occur somewhere, but not as this date
+        "ITU Digital World 2021 bế mạc ngày nào?",
+        "Hội nghị ITU Digital World 2021 bế mạc ngày 14/11/2021 [1].",
+    ),
+    (  # the closing day given as the opening day
+        "ITU Digital World 2021 khai mạc ngày nào?",
+        "Hội nghị ITU Digital World 2021 khai mạc ngày 14/10/2021 [1].",
+    ),
+    (  # an invented head-count for a question the articles do not answer
+        "Tuần lễ Số Quốc tế Việt Nam 2022 có bao nhiêu khách tham quan?",
+        "Tuần lễ Số Quốc tế Việt Nam 2022 có 75.000 khách tham quan [1].",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "reply"), WRONG_REPLIES)
+def test_a_wrong_reply_is_refused_or_marked_unbacked(indexed, question, reply):
+    answer = ask_scripted(indexed, question, reply)
+    assert answer.refused or not all(s.supported for s in answer.support), answer.support
+    if answer.refused:
+        assert answer.decision.reason != "answered" and answer.decision.detail
+
+
+def test_the_right_reply_to_the_same_questions_stays_backed(indexed):
+    answer = ask_scripted(
+        indexed,
+        "Có bao nhiêu đại biểu dự khai mạc VIDW2022?",
+        "Có hơn 350 đại biểu dự khai mạc VIDW2022 [1].",
+    )
+    assert not answer.refused and all(s.supported for s in answer.support), answer.support
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u200b"])
 def test_empty_questions_are_rejected(indexed, question):
     with pytest.raises(InvalidQuestionError, match="empty"):

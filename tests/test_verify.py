@@ -73,3 +73,13 @@ def test_phrases_whose_negation_word_negates_nothing_are_not_negations(claim, pa
 def test_an_english_sentence_needs_a_fact_or_a_name_to_be_tied_to_a_vietnamese_passage():
     assert not check_sentence("The conference was a great success.", [ITU]).supported
     assert anchors_held("It had 2,380 delegates.", ITU) and not anchors_held("It had 2,830 delegates.", ITU)
+
+
+def test_a_count_held_only_by_another_years_event_does_not_back_the_sentence():
+    week_2022 = "Tham dự khai mạc VIDW2022 có hơn 350 đại biểu."
+    conference_2021 = "Hội nghị ITU Digital World 2021 khai mạc tối 12/10."
+    claim = "ITU Digital World 2021 có hơn 350 đại biểu."
+    check = check_sentence(claim, [conference_2021, week_2022])
+    assert not check.supported and "another year" in check.reason
+    # a passage that states no year may be of any event
+    assert check_sentence(claim, [conference_2021, "Hội nghị có hơn 350 đại biểu."]).supported
