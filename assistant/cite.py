@@ -8,7 +8,7 @@ retrieval inside). Its repairs are named, like the refusal rules, and can be swi
 `ASSISTANT_RULES_OFF`:
 - `attach_marker`: a sentence a small model left unmarked gets the shown passage that backs it;
 - `repoint_marker`: a marker on a passage that does not back its sentence moves to one that does;
-- `second_article`: a two-part answer cited to one article gets the other article's passage too;
+- `second_article`: a two-part answer cited to one article gets the other article's passage too.
 """
 
 from __future__ import annotations

@@ -76,3 +76,8 @@ def test_facts_are_held_only_as_the_same_value(claim, held):
 def test_a_full_date_is_not_backed_by_its_numbers_apart():
     scattered = extract_facts("Năm 2021 có 14 đoàn, mỗi đoàn 10 người.")
     assert not fact_held(extract_facts("ngày 14/10/2021")[0], scattered)
+
+
+def test_a_number_glued_to_letters_is_a_name_not_a_count():
+    assert facts("mạng 5G và 4G của Viettel") == []
+    assert facts("hơn 5 gian hàng") == [("number", (5.0,))]
