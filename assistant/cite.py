@@ -137,6 +137,8 @@ def cite(passages: list[Passage], numbers: list[int], quotes: dict[int, str] | N
                     source=p.source,
                     quote=quotes.get(n, ""),
                     also_in=p.also_in,
+                    page=p.page,
+                    section=p.section,
                 )
             )
     return out

@@ -43,7 +43,7 @@ class IndexSettings(BaseSettings):
     # newsroom's few hundred, hours for a 20,000-article archive, so it is skipped above this.
     duplicate_scan_max_articles: int = 1000
     # Articles added through the app: larger files are refused before anything is written
-    max_upload_bytes: int = 2_000_000
+    max_upload_bytes: int = 20_000_000
 
 
 class RetrievalSettings(BaseSettings):

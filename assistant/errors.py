@@ -24,6 +24,18 @@ class InvalidInputFileError(AssistantError):
     """A file given by the user (history, questions, claims, upload) cannot be read or parsed."""
 
 
+class ArticleExistsError(InvalidInputFileError):
+    """An upload would overwrite an article; the app asks before replacing it."""
+
+    def __init__(self, message: str, vi: str | None = None, doc_id: str = "") -> None:
+        super().__init__(message, vi)
+        self.doc_id = doc_id
+
+
+class ArticleNotFoundError(InvalidInputFileError):
+    """No article with the given document id."""
+
+
 class EmptyCorpusError(AssistantError):
     """No readable article was found where the corpus should be."""
 

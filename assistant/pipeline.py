@@ -107,9 +107,13 @@ class Assistant:
         """Build the index if the store is empty (first run)."""
         return self.indexer.ensure_index()
 
-    def add_article(self, file_name: str, raw: bytes) -> tuple[Article, IndexReport]:
-        """Check an uploaded article, save it into the corpus folder and index it (all or nothing)."""
-        return self.indexer.add_article(file_name, raw, self.settings.index.max_upload_bytes)
+    def add_article(self, file_name: str, raw: bytes, replace: bool = False) -> tuple[Article, IndexReport]:
+        """Check an uploaded document, save it into the corpus folder and index it (all or nothing)."""
+        return self.indexer.add_article(file_name, raw, self.settings.index.max_upload_bytes, replace=replace)
+
+    def remove_article(self, doc_id: str) -> IndexReport:
+        """Delete an article from the corpus folder, the store and BM25 (all or nothing)."""
+        return self.indexer.remove(doc_id)
 
     def indexed_articles(self) -> list[IndexedArticle]:
         """Articles in the store with their chunk counts, in document-id order."""

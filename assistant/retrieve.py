@@ -156,6 +156,8 @@ class HybridRetriever:
                     bm25_score=round(bm25_by_id.get(cid, 0.0), 6),
                     start=int(meta.get("start", 0)),
                     end=int(meta.get("end", 0)),
+                    page=int(meta["page"]) if meta.get("page") else None,
+                    section=str(meta.get("section", "")),
                 )
             )
         return out

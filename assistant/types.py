@@ -11,6 +11,7 @@ because the pipeline fills in its timings when the stream ends.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -33,6 +34,20 @@ class Article:
     time: str = ""  # of publication, "21:30", when the byline gives it
     views: str = ""  # the page's view counter, "913", when it shows one
     paragraphs: tuple[str, ...] = field(default=())
+    # (body offset, page number) where each page with text starts: PDFs only
+    pages: tuple[tuple[int, int], ...] = field(default=())
+    # (body offset, heading text) of each heading: Word documents
+    headings: tuple[tuple[int, str], ...] = field(default=())
+
+    def page_at(self, offset: int) -> int | None:
+        """The page the body character at `offset` is on (None: the document has no pages)."""
+        i = bisect_right(self.pages, offset, key=lambda p: p[0])
+        return self.pages[i - 1][1] if i else None
+
+    def section_at(self, offset: int) -> str:
+        """The heading the body character at `offset` sits under ("" above the first heading)."""
+        i = bisect_right(self.headings, offset, key=lambda h: h[0])
+        return self.headings[i - 1][1] if i else ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +116,8 @@ class Passage:
     end: int = 0
     also_in: tuple[str, ...] = ()
     about: str = ""  # the article's opening sentence: the event (and year) the passage belongs to
+    page: int | None = None  # the PDF page the passage is on
+    section: str = ""  # the heading it sits under (Word documents)
 
     @property
     def doc_ids(self) -> tuple[str, ...]:
@@ -180,6 +197,15 @@ class Citation:
     quote: str = ""
     also_in: tuple[str, ...] = ()
     page: int | None = None
+    section: str = ""
+
+    @property
+    def location(self) -> str:
+        """Where in its document the passage is, as the reader is told: "trang 3", "mục Kết luận"."""
+        parts = [f"trang {self.page}"] if self.page else []
+        if self.section:
+            parts.append(f"mục {self.section}")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -229,12 +255,21 @@ class Answer:
                     "score": c.score,
                     "quote": c.quote,
                     "page": c.page,
+                    "section": c.section,
+                    "date": c.date,
+                    "source": c.source,
                     "also_in": list(c.also_in),
                 }
                 for c in self.citations
             ],
             "retrieved": [
-                {"doc_id": p.doc_id, "chunk_id": p.chunk_id, "score": p.score, "also_in": list(p.also_in)}
+                {
+                    "doc_id": p.doc_id,
+                    "chunk_id": p.chunk_id,
+                    "score": p.score,
+                    "page": p.page,
+                    "also_in": list(p.also_in),
+                }
                 for p in self.retrieved
             ],
             "support": [

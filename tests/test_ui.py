@@ -136,7 +136,9 @@ def test_html_is_reduced_to_its_article_text():
 @pytest.mark.parametrize(
     ("name", "raw", "message"),
     [
-        ("a.pdf", b"%PDF-1.4", "không được hỗ trợ"),
+        ("a.exe", b"MZ\x90\x00", "không được hỗ trợ"),
+        ("a.pdf", b"%PDF-1.4", "không phải PDF đọc được"),
+        ("a.docx", b"PK\x03\x04", "không phải tệp Word"),
         ("a.txt", b"", "trống"),
         ("a.txt", "Đà và nhà".encode("cp1258"), "UTF-8"),
         ("a.txt", b"\x00\x01binary\x00", "không phải văn bản"),

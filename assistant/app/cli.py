@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_index = sub.add_parser("index", help="build or update the index of the corpus folder")
     p_index.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
 
+    p_remove = sub.add_parser("remove", help="delete an article from the corpus folder and the index")
+    p_remove.add_argument("doc_id", metavar="DOC_ID", help="its document id (the file path without suffix)")
+
     p_ask = sub.add_parser("ask", help="answer a question with citations")
     p_ask.add_argument("question")
     p_ask.add_argument("--history", type=Path, help='JSON list of {"role","content"} messages')
@@ -126,6 +129,14 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_remove(args: argparse.Namespace) -> int:
+    assistant = _assistant()
+    report = assistant.remove_article(args.doc_id)
+    print(f"Removed {args.doc_id} from {assistant.settings.index.corpus_dir}: {report.summary()}")
+    print(f"{assistant.store.count()} chunks in the index")
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     history = load_history(args.history) if args.history else []
     assistant = _assistant()
@@ -152,7 +163,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if answer.citations:
         print()
         for c in answer.citations:
-            where = ", ".join(x for x in (c.date, c.source) if x)
+            where = ", ".join(x for x in (c.location, c.date, c.source) if x)
             print(f"[{c.n}] {c.title} ({c.doc_id}{'; ' + where if where else ''})")
             print(f"    “{c.quote or c.text}”")
     return 0
@@ -263,6 +274,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "index": cmd_index,
+    "remove": cmd_remove,
     "ask": cmd_ask,
     "eval": cmd_eval,
     "eval-judge": cmd_eval_judge,

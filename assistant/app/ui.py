@@ -125,7 +125,9 @@ def render_source(citation: Citation, turn: int, show_scores: bool) -> str:
         body = f"{inert(text[:a])}<mark>{inert(text[a:b])}</mark>{inert(text[b:])}"
     else:
         body = inert(text)
-    meta = " · ".join(inert(x) for x in (citation.date, citation.source, citation.doc_id) if x)
+    parts = [f'<span class="page">{inert(citation.location)}</span>'] if citation.location else []
+    parts += [inert(x) for x in (citation.date, citation.source, citation.doc_id) if x]
+    meta = " · ".join(parts)
     if citation.also_in:
         meta += f" · {TEXT['also_in']} {inert(', '.join(citation.also_in))}"
     scores = f'<div class="scores">điểm: {citation.score:.4f}</div>' if show_scores else ""

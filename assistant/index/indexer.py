@@ -3,22 +3,28 @@
 Chunk ids are content hashes, so indexing is incremental: only new chunks are embedded, removed
 ones are deleted. One lock serialises every change, so the app's upload and a re-index never
 interleave; the retriever reloads its BM25 side after each change.
+
+Adding, replacing and removing an article all change the corpus folder first and then run the
+same incremental `index()`, so Chroma, BM25 and the listing can only ever reflect the folder. A
+replaced or removed file is set aside under a hidden name until that succeeds, and restored if it
+does not: a failure half-way loses nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.config import IndexSettings
 from assistant.embeddings import MODEL_NAME, E5Embeddings
-from assistant.errors import EmptyCorpusError, InvalidInputFileError
+from assistant.errors import ArticleExistsError, ArticleNotFoundError, EmptyCorpusError
 from assistant.index.store import ChunkStore, IndexReport
 from assistant.ingest.chunking import chunk_corpus, tiktoken_counter
-from assistant.ingest.corpus import find_repeated_passages, load_corpus
+from assistant.ingest.corpus import corpus_files, document_id_of, find_repeated_passages, load_corpus
 from assistant.ingest.upload import check_upload, write_atomically
 from assistant.types import Article, Chunk
 
@@ -86,7 +92,7 @@ class Indexer:
         articles = load_corpus(s.corpus_dir)
         if not articles:
             raise EmptyCorpusError(
-                f"No readable .txt/.md article in {s.corpus_dir} (set ASSISTANT_CORPUS_DIR)",
+                f"No readable document (.txt, .md, .html, .pdf, .docx) in {s.corpus_dir} (set ASSISTANT_CORPUS_DIR)",
                 vi=f"Không có bài viết nào đọc được trong {s.corpus_dir}.",
             )
         chunks = chunk_corpus(articles, tiktoken_counter(s.tokenizer), s.chunk_tokens, s.chunk_overlap_tokens)
@@ -121,27 +127,77 @@ class Indexer:
             return self.index()
         return None
 
-    def add_article(self, file_name: str, raw: bytes, max_bytes: int) -> tuple[Article, IndexReport]:
-        """Check an uploaded article, save it into the corpus folder and index it incrementally.
+    def add_article(
+        self, file_name: str, raw: bytes, max_bytes: int, replace: bool = False
+    ) -> tuple[Article, IndexReport]:
+        """Check an uploaded document, save it into the corpus folder and index it incrementally.
 
-        Nothing changes unless every check passes; an existing article is never overwritten, and
-        the saved file is removed again if indexing fails.
+        Nothing changes unless every check passes. An existing article is replaced only with
+        `replace=True` (the app asks first); its file is set aside, not deleted, until the new one
+        is indexed, and put back (and indexed again) if anything fails.
         """
         upload = check_upload(file_name, raw, max_bytes)
         with self.lock:
             corpus_dir = self.settings.corpus_dir
-            taken = {p.stem for p in corpus_dir.iterdir() if p.is_file()} if corpus_dir.is_dir() else set()
-            if upload.doc_id in taken:
-                raise InvalidInputFileError(
-                    f"An article with id {upload.doc_id!r} already exists; rename the file",
-                    vi=f"Đã có bài viết mang tên {upload.doc_id}; hãy đổi tên tệp rồi thử lại.",
+            existing = self.files_of(upload.doc_id)
+            if existing and not replace:
+                raise ArticleExistsError(
+                    f"An article with id {upload.doc_id!r} already exists; rename the file or replace it",
+                    vi=f"Đã có bài viết mang tên {upload.doc_id}; hãy đổi tên tệp, hoặc xác nhận thay thế bài cũ.",
+                    doc_id=upload.doc_id,
                 )
             corpus_dir.mkdir(parents=True, exist_ok=True)
-            target = corpus_dir / f"{upload.doc_id}.txt"
-            write_atomically(target, upload.text)
-            try:
-                report = self.index()
-            except BaseException:
-                target.unlink(missing_ok=True)
-                raise
+            target = corpus_dir / upload.file_name
+            with self._set_aside(existing):
+                write_atomically(target, upload.data)
+                try:
+                    report = self.index()
+                except BaseException:
+                    target.unlink(missing_ok=True)
+                    raise
             return upload.article, report
+
+    def remove(self, doc_id: str) -> IndexReport:
+        """Delete an article: its file leaves the corpus folder and its chunks the store and BM25.
+
+        The file is set aside first and deleted only once the index no longer holds the article;
+        if re-indexing fails it is put back and indexed again, so the corpus is as before.
+        """
+        with self.lock:
+            files = self.files_of(doc_id)
+            if not files:
+                raise ArticleNotFoundError(
+                    f"No article with id {doc_id!r} in {self.settings.corpus_dir}",
+                    vi=f"Không có bài viết mang mã {doc_id} trong kho.",
+                )
+            with self._set_aside(files):
+                return self.index()
+
+    def files_of(self, doc_id: str) -> list[Path]:
+        """The corpus files that hold the document `doc_id` (one, unless two formats share a name)."""
+        corpus_dir = self.settings.corpus_dir
+        if not corpus_dir.is_dir():
+            return []
+        return [p for p in corpus_files(corpus_dir) if document_id_of(corpus_dir, p) == doc_id]
+
+    @contextmanager
+    def _set_aside(self, files: list[Path]) -> Iterator[None]:
+        """Move `files` to hidden names for the block; delete them if it succeeds, restore them if not."""
+        moved = []
+        try:
+            for path in files:
+                aside = path.with_name(f".{path.name}.removed")
+                path.replace(aside)
+                moved.append((path, aside))
+            yield
+        except BaseException:
+            for path, aside in moved:
+                aside.replace(path)
+            if moved:
+                try:
+                    self.index()  # the store may have lost the old chunks before the failure
+                except Exception:
+                    log.exception("Re-indexing after a failed change also failed; run `assistant index`")
+            raise
+        for _path, aside in moved:
+            aside.unlink(missing_ok=True)

@@ -70,7 +70,10 @@ def chunk_article(
     i, n = 0, 0
     while i < len(units):
         j, total = i, 0
+        page = article.page_at(units[i].start)
         while j < len(units) and (j == i or total + sizes[j] <= max_tokens):
+            if j > i and article.page_at(units[j].start) != page:
+                break  # a chunk never spans two pages, so its citation names one page
             total += sizes[j]
             j += 1
             paragraph_ends = j < len(units) and _paragraph_break(article.body, units[j - 1], units[j])
@@ -117,6 +120,11 @@ def article_card(article: Article) -> str:
 
 
 def _chunk(article: Article, text: str, start: int, end: int, count_tokens: TokenCounter, index: int) -> Chunk:
+    where: dict[str, str | int] = {}
+    if article.pages and index != _CARD_INDEX:
+        where["page"] = article.page_at(start) or 0
+    if article.headings and index != _CARD_INDEX and (section := article.section_at(start)):
+        where["section"] = section
     return Chunk(
         id=chunk_id(article.id, text),
         doc_id=article.id,
@@ -133,6 +141,7 @@ def _chunk(article: Article, text: str, start: int, end: int, count_tokens: Toke
             "start": start,
             "end": end,
             "index": index,
+            **where,
         },
     )
 

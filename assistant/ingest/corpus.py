@@ -1,4 +1,6 @@
-"""Loading articles: decoding, page-furniture removal, metadata, repeated passages.
+"""Loading articles: the corpus folder, decoding, page-furniture removal, metadata, repeated passages.
+
+Files of every accepted format are read by `formats.py`; the rules here are those of plain text.
 
 Why by hand: the seeds are raw text scraped from Vietnamese news sites, not HTML, so readability
 libraries (trafilatura, readability-lxml) have no markup to work with. The rules below are
@@ -10,19 +12,22 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import InvalidInputFileError
+from assistant.ingest.formats import BINARY_SUFFIXES, DOCUMENT_SUFFIXES, TEXT_SUFFIXES, read_document
 from assistant.lang.normalize import clean_whitespace, normalize
 from assistant.lang.words import overlap_ratio
 from assistant.types import Article
 
 log = logging.getLogger(__name__)
 
-ARTICLE_SUFFIXES = (".txt", ".md")
+ARTICLE_SUFFIXES = TEXT_SUFFIXES  # plain-text files (what the naive baseline reads as they are)
 MAX_ARTICLE_BYTES = 5_000_000
+MAX_DOCUMENT_BYTES = 100_000_000  # a PDF or Word file: mostly images and fonts, little text
 
 
 @dataclass(frozen=True)
@@ -66,32 +71,59 @@ _TITLE_MAX_CHARS = 200
 
 
 def load_corpus(directory: Path) -> list[Article]:
-    """All readable articles in `directory`, sorted by id; bad files are skipped with a warning."""
+    """All readable documents under `directory` (sub-folders too), sorted by id; bad files are skipped.
+
+    The document id is the path relative to `directory` without its suffix (`bao-cao/2021/q3`).
+    Hidden files and folders (names starting with ".") are not read: the indexer keeps its
+    temporary and set-aside files there. Two files with one id (`a.txt`, `a.pdf`) keep the first
+    in suffix order and warn about the other.
+    """
     if not directory.is_dir():
         raise InvalidInputFileError(
             f"Corpus folder not found: {directory} (set ASSISTANT_CORPUS_DIR)",
             vi=f"Không tìm thấy thư mục bài viết: {directory}",
         )
-    articles = []
-    for path in sorted(directory.iterdir()):
-        if path.suffix.lower() not in ARTICLE_SUFFIXES or not path.is_file():
+    articles: dict[str, Article] = {}
+    for path in corpus_files(directory):
+        doc_id = document_id_of(directory, path)
+        if doc_id in articles:
+            log.warning("Skipping %s: another file already has the document id %r", path, doc_id)
             continue
         try:
-            articles.append(load_article(path))
+            articles[doc_id] = load_article(path, doc_id)
         except InvalidInputFileError as exc:
-            log.warning("Skipping %s: %s", path.name, exc.message)
-    return articles
+            log.warning("Skipping %s: %s", path.relative_to(directory), exc.message)
+    return [articles[k] for k in sorted(articles)]
 
 
-def load_article(path: Path) -> Article:
-    """Read, decode and clean one article file; the document id is the file name without suffix."""
+def corpus_files(directory: Path) -> list[Path]:
+    """The document files under `directory`, in id order (then suffix order), hidden ones left out."""
+    found = []
+    for path in directory.rglob("*"):
+        relative = path.relative_to(directory)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        if path.suffix.lower() in DOCUMENT_SUFFIXES:
+            found.append(path)
+    return sorted(found, key=lambda p: (document_id_of(directory, p), DOCUMENT_SUFFIXES.index(p.suffix.lower())))
+
+
+def document_id_of(directory: Path, path: Path) -> str:
+    """`directory/sub/name.pdf` → `sub/name` (NFC, "/" separators on every system)."""
+    relative = path.relative_to(directory).with_suffix("")
+    return unicodedata.normalize("NFC", relative.as_posix())
+
+
+def load_article(path: Path, doc_id: str | None = None) -> Article:
+    """Read and clean one document file; the id defaults to the file name without its suffix."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InvalidInputFileError(f"cannot read {path.name}: {exc.strerror}") from exc
-    if len(raw) > MAX_ARTICLE_BYTES:
-        raise InvalidInputFileError(f"{path.name} is larger than {MAX_ARTICLE_BYTES:,} bytes")
-    return parse_article(path.stem, decode_text(raw, path.name), path=str(path))
+    limit = MAX_DOCUMENT_BYTES if path.suffix.lower() in BINARY_SUFFIXES else MAX_ARTICLE_BYTES
+    if len(raw) > limit:
+        raise InvalidInputFileError(f"{path.name} is larger than {limit:,} bytes")
+    return read_document(doc_id or path.stem, path.name, raw, path=str(path))
 
 
 def decode_text(raw: bytes, name: str = "file") -> str:
