@@ -162,6 +162,13 @@ class AppSettings(BaseSettings):
     # would otherwise send megabytes with every page load.
     ui_summary_articles: int = 30
     ui_table_articles: int = 1000
+    # The OpenAI-compatible endpoint (/v1/chat/completions): a bearer key it requires, when set
+    api_key: SecretStr | None = None
+    # How long a request waits for the model (shared with the chat page) before a 503
+    api_queue_timeout_s: float = 600.0
+    # Encrypts the chats kept in the browser; unset: a random key is made once and kept beside the
+    # index (persist_dir/.browser-secret), so saved chats survive a restart of the app
+    browser_secret: SecretStr | None = None
 
 
 _SECTIONS: dict[str, type[BaseSettings]] = {

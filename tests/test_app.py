@@ -180,7 +180,7 @@ def test_upload_through_the_app_indexes_good_files_and_refuses_bad_ones(app, cli
         "điện tử du lịch DaNangPay cho khách quốc tế tại 120 điểm bán.</p><script>alert(1)</script></body></html>",
         encoding="utf-8",
     )
-    status, table, _corpus = client.predict(handle_file(str(good)), api_name="/add_article")
+    status, table, *_ = client.predict(handle_file(str(good)), api_name="/add_article")
     assert "Đã thêm" in status and "da-nang" in json.dumps(table, ensure_ascii=False)
     _text, answer = client.predict("Ví điện tử du lịch của Đà Nẵng tên là gì?", [], api_name="/ask")
     assert answer["citations"] and answer["citations"][0]["doc_id"] == "da-nang"
@@ -290,3 +290,214 @@ def test_browser_shows_why_an_off_topic_question_is_refused(app, client, browser
     assert reply.text.strip() and reply.location["y"] < reason.location["y"]  # shown under the refusal
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "app-refusal-reason.png"))
+
+
+# --- own documents, saved chats, the OpenAI-compatible endpoint ----------------------------------
+def _upload_in_page(driver, url: str, path: Path, expect: str) -> str:
+    """Open the corpus tab afresh, choose `path` in the upload box, press Add; the status once it says `expect`."""
+    from selenium.webdriver.common.by import By
+
+    from assistant.app.ui import TEXT
+
+    driver.get(url)
+    _open_tab(driver, TEXT["corpus_tab"])
+    driver.find_element(By.CSS_SELECTOR, "#upload-file input[type=file]").send_keys(str(path))
+    time.sleep(1.5)  # the file travels to the server before the button can use it
+    return _click_and_wait(driver, "#add-article", expect)
+
+
+def _click_and_wait(driver, button: str, expect: str) -> str:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.find_element(By.CSS_SELECTOR, button).click()
+    return WebDriverWait(driver, 180).until(
+        lambda d: (s := d.find_element(By.CSS_SELECTOR, "#upload-status").text) and expect in s and s
+    )
+
+
+def _open_tab(driver, label: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    tabs = "button[role=tab]"
+    WebDriverWait(driver, 60).until(
+        lambda d: next((b for b in d.find_elements(By.CSS_SELECTOR, tabs) if label in b.text), None)
+    ).click()
+    time.sleep(0.8)
+
+
+def test_browser_uploads_a_pdf_and_a_word_file_and_cites_their_page_and_section(app, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from tests.documents import make_docx, make_pdf, seed_paragraphs
+
+    url = app[0]
+    _title, itu = seed_paragraphs(n=6)
+    pdf = tmp_path / "bao-cao-itu.pdf"
+    preface = ["Mục lục và lời giới thiệu của báo cáo về chuyển đổi số năm 2021."] * 3
+    pdf.write_bytes(make_pdf([preface, itu[:3], itu[3:]]))
+    docx = tmp_path / "so-tay-an-ninh.docx"
+    docx.write_bytes(
+        make_docx(
+            "Sổ tay an ninh mạng Quảng Ninh",
+            [
+                ("Giới thiệu", ["Sổ tay hướng dẫn cán bộ tỉnh Quảng Ninh bảo vệ tài khoản công vụ trên mạng."]),
+                ("Mật khẩu", ["Mật khẩu công vụ ở Quảng Ninh phải dài ít nhất 14 ký tự và được đổi sau mỗi 90 ngày."]),
+            ],
+        )
+    )
+    assert "bao-cao-itu" in _upload_in_page(browser, url, pdf, "Đã thêm")
+    # the same name again: refused until the replacement is confirmed
+    _upload_in_page(browser, url, pdf, "Đã có bài viết")
+    assert "bao-cao-itu" in _click_and_wait(browser, "#replace-article", "Đã thay thế")
+    assert "so-tay-an-ninh" in _upload_in_page(browser, url, docx, "Đã thêm")
+
+    browser.get(url)
+    ask_in_page(browser, url, itu[4][:150])
+    answer = browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1]
+    sources = answer.find_elements(By.CSS_SELECTOR, "details.source")
+    pdf_source = next(s for s in sources if "bao-cao-itu" in s.text)
+    answer.find_element(By.CSS_SELECTOR, f"a.cite[href$='-{pdf_source.get_attribute('id').rsplit('-', 1)[1]}']").click()
+    time.sleep(0.5)
+    assert pdf_source.get_attribute("open") == "true" and "trang 3" in pdf_source.text
+
+    ask_in_page(browser, url, "Mật khẩu công vụ ở Quảng Ninh phải dài ít nhất bao nhiêu ký tự?")
+    answer = browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1]
+    assert "14" in answer.find_element(By.CSS_SELECTOR, ".answer-text").text
+    source = answer.find_element(By.CSS_SELECTOR, "details.source")
+    assert "so-tay-an-ninh" in source.text and "mục Mật khẩu" in source.text
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "app-docx-source.png"))
+
+
+def test_browser_removes_an_article_and_it_is_gone_from_answers(app, client, browser, tmp_path):
+    from gradio_client import handle_file
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from assistant.app.ui import TEXT
+
+    doc = tmp_path / "can-tho-5g.txt"
+    doc.write_text(
+        "Cần Thơ phủ sóng 5G\n3/5/2023\nThành phố Cần Thơ đã phủ sóng 5G tại 85 trạm phát sóng ở các quận "
+        "trung tâm vào tháng 5/2023.\nDự án do Sở Thông tin và Truyền thông Cần Thơ chủ trì.\n",
+        encoding="utf-8",
+    )
+    status, *_ = client.predict(handle_file(str(doc)), api_name="/add_article")
+    assert "Đã thêm" in status
+    question = "Cần Thơ đã phủ sóng 5G tại bao nhiêu trạm phát sóng?"
+    _text, before = client.predict(question, [], api_name="/ask")
+    assert any(c["doc_id"] == "can-tho-5g" for c in before["citations"])
+
+    url = app[0]
+    browser.get(url)
+    _open_tab(browser, TEXT["corpus_tab"])
+
+    def cells(d):
+        return [c for c in d.find_elements(By.CSS_SELECTOR, "#corpus-table [role=gridcell]") if c.text == "can-tho-5g"]
+
+    WebDriverWait(browser, 30).until(cells)[0].click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#chosen-article input").get_attribute("value") == "can-tho-5g"
+    )
+    browser.find_element(By.CSS_SELECTOR, "#remove-article").click()
+    WebDriverWait(browser, 10).until(lambda d: d.switch_to.alert).accept()  # the confirmation
+    WebDriverWait(browser, 120).until(lambda d: "Đã xoá" in d.find_element(By.CSS_SELECTOR, "#upload-status").text)
+    assert not cells(browser)
+    assert not (app[1] / "seeds" / "can-tho-5g.txt").exists()
+
+    browser.get(url)
+    ask_in_page(browser, url, question)
+    answer = browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1]
+    assert "can-tho-5g" not in answer.text and "85 trạm" not in answer.text
+
+
+def test_browser_keeps_conversations_across_a_reload_and_only_in_this_browser(app, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url = app[0]
+    browser.get(url)
+    ask_in_page(browser, url, "Ai là Tổng Giám đốc Tập đoàn Viettel?")
+    time.sleep(2)  # saving runs after the answer
+    browser.refresh()
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#chat .answer")  # a reload opens a new chat…
+    browser.find_element(By.CSS_SELECTOR, "#past-chats input").click()
+    option = WebDriverWait(browser, 20).until(
+        lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, ".options li") if "Viettel" in o.text), None)
+    )
+    option.click()
+    browser.find_element(By.CSS_SELECTOR, "#open-chat").click()  # …and the saved one reopens
+    WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#chat .answer")) == 1)
+    assert "Lê Đăng Dũng" in browser.find_element(By.CSS_SELECTOR, "#chat .answer").text
+    # the reopened chat goes on with its history: a follow-up still knows who "ông ấy" is
+    ask_in_page(browser, url, "Ông ấy nói về tác động của đại dịch nào?")
+    assert "COVID" in browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1].text
+
+    # exported as Markdown with its sources, through the page's download button
+    downloads = Path(tempfile.mkdtemp(prefix="downloads-"))
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    time.sleep(2)  # the export file follows the save
+    browser.find_element(By.CSS_SELECTOR, "#export").click()
+    exported = WebDriverWait(browser, 30).until(lambda _d: next(iter(downloads.glob("hoi-thoai-*.md")), None))
+    markdown = exported.read_text(encoding="utf-8")
+    assert markdown.startswith("# Ai là Tổng Giám đốc Tập đoàn Viettel?") and "**Nguồn**" in markdown
+    assert "Lê Đăng Dũng" in markdown and "[1]" in markdown and "## 2. Ông ấy nói về tác động" in markdown
+    shutil.rmtree(downloads, ignore_errors=True)
+
+    # another browser (its own profile) sees none of it
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="chromium-")
+    options.add_argument(f"--user-data-dir={profile}")
+    other = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        other.get(url)
+        WebDriverWait(other, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#past-chats input"))
+        time.sleep(2)
+        other.find_element(By.CSS_SELECTOR, "#past-chats input").click()
+        time.sleep(1)
+        assert not [o for o in other.find_elements(By.CSS_SELECTOR, ".options li") if "Viettel" in o.text]
+    finally:
+        other.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_the_openai_client_gets_cited_answers_streamed_and_not(app):
+    from openai import OpenAI
+
+    client = OpenAI(base_url=app[0] + "v1", api_key="not-needed")
+    assert "tro-ly-chuyen-doi-so" in [m.id for m in client.models.list()]
+    question = {"role": "user", "content": "Ai là Tổng Giám đốc Tập đoàn Viettel?"}
+    reply = client.chat.completions.create(model="tro-ly-chuyen-doi-so", messages=[question])
+    text = reply.choices[0].message.content
+    assert "Lê Đăng Dũng" in text and "[1]" in text and reply.choices[0].finish_reason == "stop"
+    citations = reply.model_extra["citations"]
+    assert citations[0]["n"] == 1 and citations[0]["doc_id"] and citations[0]["quote"] and "page" in citations[0]
+
+    stream = client.chat.completions.create(model="tro-ly-chuyen-doi-so", messages=[question], stream=True)
+    chunks = list(stream)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == text
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].model_extra["citations"] == citations
+
+    follow_up = [
+        question,
+        {"role": "assistant", "content": text},
+        {"role": "user", "content": "Ông ấy nói về đại dịch nào?"},
+    ]
+    reply = client.chat.completions.create(model="tro-ly-chuyen-doi-so:extractive", messages=follow_up)
+    assert "COVID" in reply.choices[0].message.content
+
+    refused = client.chat.completions.create(
+        model="tro-ly-chuyen-doi-so", messages=[{"role": "user", "content": "Công thức nấu phở bò ngon nhất là gì?"}]
+    )
+    assert refused.model_extra["refused"] is True and refused.choices[0].finish_reason == "stop"
+    assert refused.model_extra["citations"] == [] and refused.choices[0].message.content

@@ -13,16 +13,22 @@ server-side rendering (which needs Node) is off.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 import re
-from collections.abc import Iterator
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
+from assistant.app import conversations
+from assistant.app.api import AnswerSlots
 from assistant.cite import MARKER, answer_sentences, marker_numbers
 from assistant.config import Settings
-from assistant.errors import AssistantError
+from assistant.errors import ArticleExistsError, AssistantError
+from assistant.ingest.upload import UPLOAD_SUFFIXES
 from assistant.pipeline import Assistant
 from assistant.query import parse_history
 from assistant.types import Answer, Citation, Message
@@ -40,7 +46,7 @@ TEXT = {
     ),
     "placeholder": "Đặt câu hỏi về các bài viết… (Enter để gửi)",
     "send": "Gửi",
-    "clear": "Xoá hội thoại",
+    "clear": "Hội thoại mới",
     "settings": "Cài đặt",
     "backend": "Cách trả lời",
     "top_k": "Số đoạn văn nguồn",
@@ -53,10 +59,23 @@ TEXT = {
     "also_in": "cũng có trong",
     "chat_tab": "Hỏi đáp",
     "corpus_tab": "Kho bài viết",
-    "upload": "Thêm bài viết (.txt, .md, .html)",
+    "upload": "Thêm bài viết (.txt, .md, .html, .pdf, .docx)",
     "add": "Thêm và lập chỉ mục",
     "added": "Đã thêm «{title}» ({doc_id}): {chunks} đoạn, lập chỉ mục trong {seconds:.1f} giây.",
+    "replace": "Thay thế bài cũ",
+    "replaced": "Đã thay thế «{title}» ({doc_id}): {chunks} đoạn, lập chỉ mục trong {seconds:.1f} giây.",
+    "chosen": "Bài viết đã chọn (bấm một dòng của bảng)",
+    "remove": "Xoá bài viết",
+    "confirm_remove": "Xoá khỏi kho bài viết ",
+    "removed": "Đã xoá {doc_id} khỏi kho ({seconds:.1f} giây).",
+    "no_article": "Hãy chọn một bài viết trước.",
     "no_file": "Hãy chọn một tệp trước.",
+    "saved": "Hội thoại đã lưu (chỉ trong trình duyệt này)",
+    "saved_pick": "Chọn một hội thoại",
+    "open": "Mở",
+    "forget": "Xoá",
+    "export": "Tải hội thoại (Markdown)",
+    "reopened": "Đã mở lại hội thoại đã lưu.",
     "internal_error": "Đã xảy ra lỗi nội bộ; hãy thử lại. Chi tiết đã được ghi vào nhật ký máy chủ.",
 }
 BACKEND_LABELS = {
@@ -189,27 +208,32 @@ def corpus_rows(assistant: Assistant) -> list[list[Any]]:
 
 
 # --- the app ------------------------------------------------------------------------------------
-def build_app(assistant: Assistant):
-    """The Gradio Blocks app (not launched); tests and `launch` share it."""
+def build_app(assistant: Assistant, slots: AnswerSlots | None = None):
+    """The Gradio Blocks app (not launched); tests and `launch` share it.
+
+    `slots` is the model's one queue, shared with the OpenAI-compatible endpoint (`api.py`).
+    """
     import gradio as gr
 
     settings = assistant.settings
+    slots = slots or AnswerSlots(settings.app.ui_concurrency, settings.app.api_queue_timeout_s)
     reasons = assistant.available_backends()
     usable = [(BACKEND_LABELS[name], name) for name in BACKEND_LABELS if not reasons[name]]
     unusable = [f"{BACKEND_LABELS[name]}: {why}" for name, why in reasons.items() if why]
     default_backend = assistant.resolve_backend()
     if reasons.get(default_backend):
         default_backend = "extractive"
+    exports = Path(tempfile.mkdtemp(prefix="tro-ly-exports-"))
+    secret = settings.app.browser_secret.get_secret_value() if settings.app.browser_secret else None
 
-    def respond(question: str, chat: list, history: list, backend: str, top_k: float, show_scores: bool) -> Iterator:
-        chat = list(chat or [])
-        history = list(history or [])
+    def respond(question: str, chat: list, history: list, turns: list, backend: str, top_k: float, show_scores: bool):
+        chat, history, turns = list(chat or []), list(history or []), list(turns or [])
         try:
             question = assistant.validate_question(question)
         except AssistantError as exc:
             chat += [{"role": "user", "content": render_user(question or "")}]
             chat += [{"role": "assistant", "content": render_error(exc.vi)}]
-            yield "", chat, history
+            yield "", chat, history, turns
             return
         turn = sum(1 for m in chat if m["role"] == "assistant") + 1
         waiting = TEXT["thinking"]
@@ -219,60 +243,137 @@ def build_app(assistant: Assistant):
             {"role": "user", "content": render_user(question)},
             {"role": "assistant", "content": render_partial(waiting)},
         ]
-        yield "", chat, history
+        yield "", chat, history, turns
         messages = [Message(m["role"], m["content"]) for m in history]
         try:
-            stream = assistant.stream(question, messages, top_k=int(top_k), backend=backend)
-            text = ""
-            for token in stream:
-                text += token
-                chat[-1] = {"role": "assistant", "content": render_partial(text)}
-                yield "", chat, history
-            answer = stream.answer
-            assert answer is not None
+            with slots.slot():
+                stream = assistant.stream(question, messages, top_k=int(top_k), backend=backend)
+                text = ""
+                for token in stream:
+                    text += token
+                    chat[-1] = {"role": "assistant", "content": render_partial(text)}
+                    yield "", chat, history, turns
+                answer = stream.answer
+                assert answer is not None
         except AssistantError as exc:
             chat[-1] = {"role": "assistant", "content": render_error(exc.vi)}
-            yield "", chat, history
+            yield "", chat, history, turns
             return
         except Exception:
             log.exception("Answering failed")
             chat[-1] = {"role": "assistant", "content": render_error(TEXT["internal_error"])}
-            yield "", chat, history
+            yield "", chat, history, turns
             return
         chat[-1] = {"role": "assistant", "content": render_answer(answer, turn, show_scores)}
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
-        yield "", chat, history
+        turns.append(conversations.turn_record(question, answer))
+        yield "", chat, history, turns
 
-    def add_article(path: str | None, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's idiom)
+    # --- saved conversations (kept in this browser only) ---
+    def keep(saved: list, conv_id: str, chat: list, history: list, turns: list):
+        saved = conversations.save(saved, conv_id, chat, history, turns)
+        return saved, gr.update(choices=conversations.choices(saved), value=conv_id if turns else None)
+
+    def listed(saved: list):
+        return gr.update(choices=conversations.choices(saved), value=None)
+
+    def reopen(saved: list, conv_id: str | None):
+        c = conversations.find(saved, conv_id)
+        if c is None:
+            return gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
+        return c["id"], c.get("chat", []), c.get("history", []), c.get("turns", []), TEXT["reopened"]
+
+    def forget(saved: list, conv_id: str | None):
+        saved = conversations.remove(saved, conv_id)
+        return saved, gr.update(choices=conversations.choices(saved), value=None)
+
+    def new_conversation():
+        return conversations.new_id(), [], [], [], ""
+
+    def export(saved: list, conv_id: str, turns: list):
+        if not turns:
+            return None
+        c = conversations.find(saved, conv_id)
+        title = c["title"] if c else turns[0]["question"]
+        return str(conversations.export_file(exports, conv_id, title, turns))
+
+    # --- the corpus ---
+    def corpus_outputs(message: str, replace_visible: bool = False):
+        ids = [a.doc_id for a in assistant.indexed_articles()][: settings.app.ui_table_articles]
+        return (
+            message,
+            corpus_rows(assistant),
+            corpus_markdown(assistant),
+            gr.update(visible=replace_visible),
+            gr.update(choices=ids, value=None),
+        )
+
+    def current_corpus():
+        _message, rows, summary, _replace, ids = corpus_outputs("")
+        return rows, summary, ids
+
+    def upload(path: str | None, replace: bool, progress) -> tuple:
         if not path:
-            return TEXT["no_file"], gr.update(), gr.update()
+            return TEXT["no_file"], gr.update(), gr.update(), gr.update(visible=False), gr.update()
         progress(0, desc="Đang kiểm tra tệp…")
         try:
             raw = Path(path).read_bytes()
-            article, report = assistant.add_article(Path(path).name, raw)
+            article, report = assistant.add_article(Path(path).name, raw, replace=replace)
+        except ArticleExistsError as exc:
+            return f"⚠ {exc.vi}", gr.update(), gr.update(), gr.update(visible=True), gr.update()
         except AssistantError as exc:
-            return f"⚠ {exc.vi}", gr.update(), gr.update()
+            return f"⚠ {exc.vi}", gr.update(), gr.update(), gr.update(visible=False), gr.update()
         chunks = next((a.chunks for a in assistant.indexed_articles() if a.doc_id == article.id), 0)
-        message = TEXT["added"].format(title=article.title, doc_id=article.id, chunks=chunks, seconds=report.seconds)
-        return message, corpus_rows(assistant), corpus_markdown(assistant)
+        done = TEXT["replaced" if replace else "added"]
+        message = done.format(title=article.title, doc_id=article.id, chunks=chunks, seconds=report.seconds)
+        return corpus_outputs(message)
+
+    def add_article(path: str | None, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's idiom)
+        return upload(path, False, progress)
+
+    def replace_article(path: str | None, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
+        return upload(path, True, progress)
+
+    def remove_article(doc_id: str | None):
+        if not doc_id:  # nothing chosen, or the confirmation was cancelled
+            return TEXT["no_article"], gr.update(), gr.update(), gr.update(), gr.update()
+        try:
+            report = assistant.remove_article(doc_id)
+        except AssistantError as exc:
+            return f"⚠ {exc.vi}", gr.update(), gr.update(), gr.update(), gr.update()
+        return corpus_outputs(TEXT["removed"].format(doc_id=doc_id, seconds=report.seconds))
+
+    def pick_row(evt: gr.SelectData):
+        row = evt.row_value if isinstance(evt.row_value, list) else None
+        return row[0] if row else gr.update()
+
+    # Gradio finds the event argument by its annotation, which (postponed) cannot name a local import
+    pick_row.__annotations__["evt"] = gr.SelectData
 
     def ask(question: str, history: list[dict] | None = None) -> tuple[str, dict]:
         """Answer a question (after an optional chat history of {"role","content"} messages) with citations.
 
         Returns the answer text (Markdown, with [n] markers) and the full answer as JSON
-        (citations with doc ids, retrieved passages, per-sentence support, timings).
+        (citations with doc ids, pages, retrieved passages, per-sentence support, timings).
         """
         try:
-            answer = assistant.ask(question, parse_history(history or [], "history"))
+            with slots.slot():
+                answer = assistant.ask(question, parse_history(history or [], "history"))
         except AssistantError as exc:
             raise gr.Error(exc.vi) from exc
         return answer.text, answer.to_json()
 
     with gr.Blocks(title=TEXT["title"], analytics_enabled=False) as app:
         gr.Markdown(f"# {TEXT['title']}\n{TEXT['intro']}")
+        saved = gr.BrowserState([], storage_key="tro-ly-hoi-thoai", secret=secret)
+        conv_id = gr.State(conversations.new_id)
         with gr.Tab(TEXT["chat_tab"]):
             with gr.Accordion("Các bài viết", open=False):
                 corpus_md = gr.Markdown(corpus_markdown(assistant))
+            with gr.Accordion(TEXT["saved"], open=True), gr.Row():
+                past = gr.Dropdown([], label=TEXT["saved_pick"], scale=6, elem_id="past-chats", interactive=True)
+                open_chat = gr.Button(TEXT["open"], size="sm", scale=1, elem_id="open-chat")
+                forget_chat = gr.Button(TEXT["forget"], size="sm", scale=1, elem_id="forget-chat")
             chat = gr.Chatbot(
                 label="Hội thoại",
                 height=560,
@@ -282,6 +383,7 @@ def build_app(assistant: Assistant):
                 placeholder="Hãy hỏi về chuyển đổi số, ITU Digital World 2021 hay Tuần lễ Số Quốc tế 2022.",
             )
             history = gr.State([])
+            turns = gr.State([])
             with gr.Row():
                 question = gr.Textbox(
                     placeholder=TEXT["placeholder"],
@@ -293,7 +395,10 @@ def build_app(assistant: Assistant):
                     autofocus=True,
                 )
                 send = gr.Button(TEXT["send"], variant="primary", scale=1, elem_id="send")
-            clear = gr.Button(TEXT["clear"], size="sm", elem_id="clear")
+            with gr.Row():
+                clear = gr.Button(TEXT["clear"], size="sm", elem_id="clear")
+                download = gr.DownloadButton(TEXT["export"], size="sm", elem_id="export")
+            chat_status = gr.Markdown(elem_id="chat-status")
             gr.Examples(EXAMPLES, inputs=question, label="Câu hỏi mẫu")
             with gr.Accordion(TEXT["settings"], open=False):
                 backend = gr.Radio(
@@ -305,23 +410,51 @@ def build_app(assistant: Assistant):
                 )
                 top_k = gr.Slider(1, 10, value=settings.context.top_k, step=1, label=TEXT["top_k"])
                 show_scores = gr.Checkbox(False, label=TEXT["show_scores"])
-            inputs = [question, chat, history, backend, top_k, show_scores]
-            outputs = [question, chat, history]
+            inputs = [question, chat, history, turns, backend, top_k, show_scores]
+            outputs = [question, chat, history, turns]
+            private: dict[str, Any] = {"api_visibility": "private"}
             # one concurrency group for everything that runs the model: the queue, not threads, orders them
             for event in (question.submit, send.click):
-                event(respond, inputs, outputs, api_visibility="private", concurrency_id="answer")
-            clear.click(lambda: ([], [], ""), None, [chat, history, question], api_visibility="private", queue=False)
+                event(respond, inputs, outputs, concurrency_id="answer", **private).then(
+                    keep, [saved, conv_id, chat, history, turns], [saved, past], **private
+                ).then(export, [saved, conv_id, turns], [download], **private)
+            clear.click(new_conversation, None, [conv_id, chat, history, turns, question], queue=False, **private)
+            open_chat.click(reopen, [saved, past], [conv_id, chat, history, turns, chat_status], **private).then(
+                export, [saved, conv_id, turns], [download], **private
+            )
+            forget_chat.click(forget, [saved, past], [saved, past], **private)
+            app.load(listed, [saved], [past], **private)
         with gr.Tab(TEXT["corpus_tab"]):
             table = gr.Dataframe(
                 corpus_rows(assistant),
                 headers=["Mã", "Tiêu đề", "Ngày", "Nguồn", "Số đoạn"],
                 interactive=False,
                 wrap=True,
+                elem_id="corpus-table",
             )
-            upload = gr.File(label=TEXT["upload"], file_types=[".txt", ".md", ".html", ".htm"], type="filepath")
-            add = gr.Button(TEXT["add"], elem_id="add-article")
+            with gr.Row():
+                chosen = gr.Dropdown(
+                    [a.doc_id for a in assistant.indexed_articles()][: settings.app.ui_table_articles],
+                    label=TEXT["chosen"],
+                    allow_custom_value=True,
+                    scale=6,
+                    elem_id="chosen-article",
+                )
+                remove = gr.Button(TEXT["remove"], variant="stop", scale=1, elem_id="remove-article")
+            types = list(UPLOAD_SUFFIXES)
+            file = gr.File(label=TEXT["upload"], file_types=types, type="filepath", elem_id="upload-file")
+            with gr.Row():
+                add = gr.Button(TEXT["add"], elem_id="add-article")
+                replace = gr.Button(TEXT["replace"], variant="stop", visible=False, elem_id="replace-article")
             status = gr.Markdown(elem_id="upload-status")
-            add.click(add_article, [upload], [status, table, corpus_md], api_name="add_article")
+            corpus_out = [status, table, corpus_md, replace, chosen]
+            add.click(add_article, [file], corpus_out, api_name="add_article")
+            replace.click(replace_article, [file], corpus_out, api_name="replace_article")
+            confirm = f"(id) => (id && window.confirm({json.dumps(TEXT['confirm_remove'])} + id + '?')) ? id : null"
+            remove.click(remove_article, [chosen], corpus_out, api_name="remove_article", js=confirm)
+            table.select(pick_row, None, [chosen], **private)
+        # the corpus as it is now, not as it was when the app started (uploads since, removals)
+        app.load(current_corpus, None, [table, corpus_md, chosen], **private)
         gr.api(ask, api_name="ask", concurrency_id="answer")
     app.queue(default_concurrency_limit=settings.app.ui_concurrency, max_size=settings.app.ui_max_queue)
     return app
@@ -359,15 +492,30 @@ def bind_host(settings: Settings) -> str:
 
 
 def launch(settings: Settings | None = None, port: int | None = None) -> None:
-    """Start the app: 0.0.0.0 inside a Hugging Face Space, the configured host elsewhere."""
+    """Serve the chat page and the OpenAI-compatible endpoint in one process, on one port.
+
+    0.0.0.0 inside a Hugging Face Space, the configured host elsewhere.
+    """
+    import gradio as gr
+    import uvicorn
+
+    from assistant.app.api import build_api
+
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     settings = settings or Settings()
+    if settings.app.browser_secret is None:
+        secret = conversations.browser_secret(None, settings.index.persist_dir)
+        settings.app.browser_secret = SecretStr(secret)
     assistant = prepare(settings)
-    app = build_app(assistant)
-    app.launch(
-        server_name=bind_host(settings),
-        server_port=port or settings.app.port,
+    slots = AnswerSlots(settings.app.ui_concurrency, settings.app.api_queue_timeout_s)
+    blocks = build_app(assistant, slots)
+    key = settings.app.api_key.get_secret_value() if settings.app.api_key else None
+    server = build_api(assistant, slots, key)
+    gr.mount_gradio_app(
+        server,
+        blocks,
+        path="",
         theme=theme(),
         css=(ASSETS / "style.css").read_text(encoding="utf-8"),
         js=(ASSETS / "cite.js").read_text(encoding="utf-8"),
@@ -375,3 +523,7 @@ def launch(settings: Settings | None = None, port: int | None = None) -> None:
         show_error=False,
         footer_links=["api"],
     )
+    host, port = bind_host(settings), port or settings.app.port
+    shown = "127.0.0.1" if host == "0.0.0.0" else host
+    print(f"Trang hỏi đáp: http://{shown}:{port}/  ·  API tương thích OpenAI: http://{shown}:{port}/v1", flush=True)
+    uvicorn.run(server, host=host, port=port, log_level="warning")

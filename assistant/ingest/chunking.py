@@ -67,6 +67,7 @@ def chunk_article(
     if card:
         chunks.append(_chunk(article, card, 0, 0, count_tokens, _CARD_INDEX))
     sizes = [count_tokens(u.text) for u in units]
+    headings = {start for start, _ in article.headings}
     i, n = 0, 0
     while i < len(units):
         j, total = i, 0
@@ -74,6 +75,8 @@ def chunk_article(
         while j < len(units) and (j == i or total + sizes[j] <= max_tokens):
             if j > i and article.page_at(units[j].start) != page:
                 break  # a chunk never spans two pages, so its citation names one page
+            if j > i and units[j].start in headings and any(units[k].start not in headings for k in range(i, j)):
+                break  # a heading opens a new chunk (and names its section), unless only headings came before
             total += sizes[j]
             j += 1
             paragraph_ends = j < len(units) and _paragraph_break(article.body, units[j - 1], units[j])

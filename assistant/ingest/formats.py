@@ -183,13 +183,13 @@ def _close_letter_spacing(line: str) -> str:
 
 def _running_lines(pages: list[list[str]]) -> set[str]:
     """Lines (digits masked) that open or close most pages: running headers and footers."""
-    if len(pages) < 3:
+    if len(pages) < 2:
         return set()
     seen: Counter[str] = Counter()
     for lines in pages:
         edge = {_DIGITS.sub("#", ln) for ln in lines[:_FURNITURE_LINES] + lines[-_FURNITURE_LINES:]}
         seen.update(edge)
-    return {ln for ln, n in seen.items() if n >= _FURNITURE_SHARE * len(pages)}
+    return {ln for ln, n in seen.items() if n >= max(2, _FURNITURE_SHARE * len(pages))}
 
 
 def _is_page_furniture(line: str, i: int, n: int, running: set[str]) -> bool:
