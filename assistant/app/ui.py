@@ -526,4 +526,5 @@ def launch(settings: Settings | None = None, port: int | None = None) -> None:
     host, port = bind_host(settings), port or settings.app.port
     shown = "127.0.0.1" if host == "0.0.0.0" else host
     print(f"Trang hỏi đáp: http://{shown}:{port}/  ·  API tương thích OpenAI: http://{shown}:{port}/v1", flush=True)
-    uvicorn.run(server, host=host, port=port, log_level="warning")
+    # open streams (a browser tab, a client's heartbeat) must not keep a stopped app alive
+    uvicorn.run(server, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
