@@ -447,6 +447,20 @@ def test_browser_keeps_conversations_across_a_reload_and_only_in_this_browser(ap
     assert "Lê Đăng Dũng" in markdown and "[1]" in markdown and "## 2. Ông ấy nói về tác động" in markdown
     shutil.rmtree(downloads, ignore_errors=True)
 
+    # deleted, it is gone from the list, also after a reload
+    browser.refresh()
+    past = WebDriverWait(browser, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#past-chats input"))
+    past.click()
+    WebDriverWait(browser, 20).until(
+        lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, ".options li") if "Viettel" in o.text), None)
+    ).click()
+    browser.find_element(By.CSS_SELECTOR, "#forget-chat").click()
+    time.sleep(2)
+    browser.refresh()
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#past-chats input")).click()
+    time.sleep(1)
+    assert not [o for o in browser.find_elements(By.CSS_SELECTOR, ".options li") if "Viettel" in o.text]
+
     # another browser (its own profile) sees none of it
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

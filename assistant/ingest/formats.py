@@ -112,7 +112,6 @@ def html_to_text(markup: str) -> str:
 def pdf_article(doc_id: str, name: str, raw: bytes, path: str = "") -> Article:
     """A PDF's text layer, page by page; `Article.pages` says where in the body each page starts."""
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(raw))
@@ -125,7 +124,7 @@ def pdf_article(doc_id: str, name: str, raw: bytes, path: str = "") -> Article:
         meta = _pdf_meta(reader)
     except InvalidInputFileError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
+    except Exception as exc:  # a damaged file can make the parser fail in any way: all mean "unreadable"
         raise InvalidInputFileError(
             f"{name} is not a readable PDF ({type(exc).__name__}: {exc})",
             vi=f"Tệp {name} không phải PDF đọc được.",
@@ -242,15 +241,12 @@ def _first_title(paragraphs: list[str], limit: int = 160) -> str:
 # --- DOCX -----------------------------------------------------------------------------------------
 def docx_article(doc_id: str, name: str, raw: bytes, path: str = "") -> Article:
     """A Word document's paragraphs and tables in reading order; headings mark sections."""
-    import zipfile
-
     from docx import Document
-    from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
     try:
         doc = Document(io.BytesIO(raw))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except Exception as exc:  # not a zip, not a Word package, broken XML inside: all mean "unreadable"
         raise InvalidInputFileError(
             f"{name} is not a readable Word (.docx) file ({type(exc).__name__})",
             vi=f"Tệp {name} không phải tệp Word (.docx) đọc được.",
@@ -270,17 +266,23 @@ def docx_article(doc_id: str, name: str, raw: bytes, path: str = "") -> Article:
         paragraphs.append(text)
         offset += len(text) + 1
 
-    for block in doc.iter_inner_content():
-        if isinstance(block, Table):
-            for row in block.rows:
-                cells = list(dict.fromkeys(c.text.strip() for c in row.cells if c.text.strip()))
-                add(" | ".join(cells), heading=False)
-            continue
-        style = block.style.name if block.style is not None else ""
-        is_heading = bool(_HEADING_STYLE.match(style or ""))
-        if is_heading and not styled_title and (style or "").lower().startswith(("title", "tiêu đề")):
-            styled_title = clean_whitespace(normalize(block.text)).strip()
-        add(block.text, heading=is_heading)
+    try:
+        for block in doc.iter_inner_content():
+            if isinstance(block, Table):
+                for row in block.rows:
+                    cells = list(dict.fromkeys(c.text.strip() for c in row.cells if c.text.strip()))
+                    add(" | ".join(cells), heading=False)
+                continue
+            style = block.style.name if block.style is not None else ""
+            is_heading = bool(_HEADING_STYLE.match(style or ""))
+            if is_heading and not styled_title and (style or "").lower().startswith(("title", "tiêu đề")):
+                styled_title = clean_whitespace(normalize(block.text)).strip()
+            add(block.text, heading=is_heading)
+    except Exception as exc:  # a part of the package is damaged
+        raise InvalidInputFileError(
+            f"{name}: its content cannot be read ({type(exc).__name__})",
+            vi=f"Tệp {name} bị hỏng; không đọc được nội dung.",
+        ) from exc
     if sum(len(p) for p in paragraphs) < _MIN_TEXT_CHARS:
         raise InvalidInputFileError(f"{name} has no text", vi=f"Tệp {name} không có nội dung bài viết.")
     props = doc.core_properties
