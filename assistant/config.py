@@ -42,6 +42,8 @@ class IndexSettings(BaseSettings):
     # The repeated-paragraph count logged at indexing compares every pair of articles: cheap for a
     # newsroom's few hundred, hours for a 20,000-article archive, so it is skipped above this.
     duplicate_scan_max_articles: int = 1000
+    # `assistant index --cluster`: articles per task sent to a worker (each task writes what it embeds)
+    cluster_batch_articles: int = 20
     # Articles added through the app: larger files are refused before anything is written
     max_upload_bytes: int = 20_000_000
 

@@ -103,6 +103,16 @@ class Assistant:
         """Bring the store in line with the corpus folder (incremental unless `rebuild`)."""
         return self.indexer.index(rebuild)
 
+    def index_on_cluster(self, address: str, rebuild: bool = False, workers: int | None = None) -> IndexReport:
+        """The same index, with the embedding done on a Dask cluster (index/cluster.py)."""
+        from assistant.index.cluster import connect, index_on_cluster
+
+        with self.indexer.lock, connect(address, workers) as client:
+            report = index_on_cluster(self.settings.index, self.store.fingerprint, client, rebuild=rebuild)
+        self.store._collection = None  # its metadata (the corpus key) changed under it
+        self.retriever.refresh()
+        return report
+
     def ensure_index(self) -> IndexReport | None:
         """Build the index if the store is empty (first run)."""
         return self.indexer.ensure_index()

@@ -34,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_index = sub.add_parser("index", help="build or update the index of the corpus folder")
     p_index.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
+    p_index.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        default=None,
+        help="embed on a Dask cluster (scheduler address, or 'auto' for a local one); needs ASSISTANT_CHROMA_HOST",
+    )
+    p_index.add_argument("--workers", type=int, default=None, help="workers of the local cluster (--cluster auto)")
 
     p_remove = sub.add_parser("remove", help="delete an article from the corpus folder and the index")
     p_remove.add_argument("doc_id", metavar="DOC_ID", help="its document id (the file path without suffix)")
@@ -123,7 +130,10 @@ def _assistant():
 
 def cmd_index(args: argparse.Namespace) -> int:
     assistant = _assistant()
-    report = assistant.index(rebuild=args.rebuild)
+    if args.cluster:
+        report = assistant.index_on_cluster(args.cluster, rebuild=args.rebuild, workers=args.workers)
+    else:
+        report = assistant.index(rebuild=args.rebuild)
     print(f"Indexed {assistant.settings.index.corpus_dir} into {assistant.store.location}: {report.summary()}")
     print(f"{assistant.store.count()} chunks in the index")
     return 0

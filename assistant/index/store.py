@@ -13,6 +13,7 @@ import functools
 import hashlib
 import logging
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -197,6 +198,8 @@ class ChunkStore:
         # Word segmentation for BM25 (~20 ms a chunk, pure Python) of the next batch runs on a
         # worker thread while the C embedder works on this one (measured: 10.6 → 12.8 chunks/s).
         batches = [new[start : start + _WRITE_BATCH] for start in range(0, len(new), _WRITE_BATCH)]
+        if new or stale:  # until the run ends, no saved BM25 index can be taken for this collection's state
+            col.modify(metadata={**(col.metadata or {}), CORPUS_KEY: f"partial-{uuid.uuid4().hex}"})
         with (
             tqdm(total=len(new), desc="Indexing", unit="chunk", disable=len(new) < _PROGRESS_MIN) as bar,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25-terms") as pool,
