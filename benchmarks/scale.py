@@ -1,6 +1,7 @@
 """How cost grows with corpus size: index time, chunks/s, disk, retrieval latency, planted-fact recall, RAM.
 
 Usage: python benchmarks/scale.py [--sizes 1000 10000] [--out benchmarks/results/scale.json]
+       python benchmarks/scale.py --cluster [1 2] [--sizes 1000]   # indexing chunks/s, 1 process vs Dask workers
        python benchmarks/scale.py --sizes 100000 --work /var/tmp/scale   # by hand: ~2.5 h of embedding
 
 With `--work`, each size's corpus and index are kept in WORK/size-N: an interrupted run resumes
@@ -201,6 +202,85 @@ def chart(rows: list[dict], path: Path) -> None:
     fig.savefig(path)
 
 
+def _store_contents(assistant) -> dict:
+    """Everything the store holds: id → (text, metadata as JSON, vector), and its corpus key."""
+    col = assistant.store._get_collection(create=False)
+    rows = {}
+    offset = 0
+    while True:
+        page = col.get(include=["documents", "metadatas", "embeddings"], limit=2000, offset=offset)
+        columns = (page["ids"], page["documents"], page["metadatas"], page["embeddings"])
+        for cid, doc, meta, vec in zip(*columns, strict=True):
+            rows[cid] = (doc, json.dumps(meta, sort_keys=True, ensure_ascii=False), np.asarray(vec))
+        if len(page["ids"]) < 2000:
+            break
+        offset += 2000
+    assistant.store._collection = None
+    return {"rows": rows, "key": assistant.store.corpus_key()}
+
+
+def _same_store(a: dict, b: dict) -> dict:
+    """Do two stores hold the same chunks (ids, texts, metadata, corpus key), and how far apart are their vectors?"""
+    same = a["key"] == b["key"] and a["rows"].keys() == b["rows"].keys()
+    same = same and all(a["rows"][k][:2] == b["rows"][k][:2] for k in a["rows"])
+    diff = max((float(np.abs(a["rows"][k][2] - b["rows"][k][2]).max()) for k in a["rows"] if k in b["rows"]), default=0)
+    return {"same_chunks": same, "max_vector_difference": diff}
+
+
+def cluster_throughput(size: int, workers: list[int], out: Path) -> None:
+    """`--cluster`: chunks/s into a real `chroma run`, one process against a local Dask cluster of N workers.
+
+    Each run indexes the same corpus into its own collection, so every run embeds every chunk.
+    """
+    from assistant.config import Settings
+    from assistant.pipeline import Assistant
+    from benchmarks.machine import machine
+    from benchmarks.make_corpus import make_corpus
+    from tests.conftest import free_port
+    from tests.test_chroma_server import start_chroma
+
+    with tempfile.TemporaryDirectory(prefix="scale-cluster-") as tmp:
+        work = Path(tmp)
+        make_corpus(size, work / "corpus")
+        port = free_port()
+        server = start_chroma(work / "chroma", port)
+        runs: list[dict] = []
+        stores: dict[str, dict] = {}
+        try:
+            for label in ["single", *[f"cluster-{n}" for n in workers]]:
+                settings = Settings(
+                    corpus_dir=work / "corpus",
+                    persist_dir=work / "unused",
+                    chroma_host="127.0.0.1",
+                    chroma_port=port,
+                    collection=label.replace("-", "_"),
+                    model_cache_dir=work / "cache",
+                    llm="extractive",
+                )
+                assistant = Assistant(settings)
+                t0 = time.perf_counter()
+                if label == "single":
+                    report = assistant.index()
+                else:
+                    report = assistant.index_on_cluster("auto", workers=int(label.split("-")[1]))
+                seconds = time.perf_counter() - t0
+                chunks = report.added + report.updated
+                runs.append({"run": label, "chunks": chunks, "seconds": round(seconds, 1)})
+                runs[-1]["chunks_per_s"] = round(chunks / seconds, 2)
+                print(f"{label}: {chunks} chunks in {seconds:.1f} s = {chunks / seconds:.2f} chunks/s", flush=True)
+                stores[label] = _store_contents(assistant)
+                if label != "single":
+                    runs[-1]["compared_with_single"] = _same_store(stores["single"], stores[label])
+                    print(f"  compared with one process: {runs[-1]['compared_with_single']}", flush=True)
+        finally:
+            server.kill()
+            server.wait()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = {"corpus_chunks": size, "machine": machine(), "runs": runs}
+    out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(f"Wrote {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
@@ -210,7 +290,18 @@ def main() -> None:
     )
     parser.add_argument("--phase", choices=["index", "query"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help="keep corpora and indexes here (resumable); default: temporary")
+    parser.add_argument(
+        "--cluster",
+        type=int,
+        nargs="*",
+        metavar="WORKERS",
+        help="instead: indexing throughput, one process vs a local Dask cluster of these sizes (default 1 2)",
+    )
     args = parser.parse_args()
+    if args.cluster is not None:
+        out = args.out if args.out.name != "scale.json" else args.out.with_name("scale-cluster.json")
+        cluster_throughput(args.sizes[0] if args.sizes != [1000, 10000] else 1000, args.cluster or [1, 2], out)
+        return
     if args.phase == "index":
         print(json.dumps(index_one(int(os.environ["SCALE_SIZE"]), args.work)))
         return

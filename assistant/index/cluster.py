@@ -25,6 +25,7 @@ rest.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections import defaultdict
@@ -113,7 +114,11 @@ def _batches(listing: list[tuple[str, Path]], size: int, corpus_dir: Path) -> It
 
 @contextmanager
 def connect(address: str, workers: int | None = None) -> Iterator[Any]:
-    """A Dask client: to the scheduler at `address`, or (`auto`) to a new local cluster on loopback."""
+    """A Dask client: to the scheduler at `address`, or (`auto`) to a new local cluster on loopback.
+
+    The local cluster runs one single-threaded worker per core: Dask limits each worker's math
+    libraries to one thread (OMP_NUM_THREADS=1), so one worker per core is what uses the machine.
+    """
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
@@ -124,7 +129,7 @@ def connect(address: str, workers: int | None = None) -> Iterator[Any]:
     if address == "auto":
         with (
             LocalCluster(
-                n_workers=workers or 2,
+                n_workers=workers or os.cpu_count() or 2,
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
