@@ -22,18 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ holds the page helpers
 
 from assistant.evaluation.dataset import load_questions
-from tests.test_app import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS, ask_in_page, start_app
-
-
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}"]:
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+from tests.test_app import ask_in_page, new_browser, start_app
 
 
 def measure(backend: str, questions: list[str]) -> dict:
@@ -41,7 +30,7 @@ def measure(backend: str, questions: list[str]) -> dict:
         t0 = time.perf_counter()
         proc, url, _log = start_app(Path(tmp), backend)
         startup_s = time.perf_counter() - t0
-        driver = browser()
+        driver, _profile = new_browser()
         try:
             rows = []
             for q in questions:

@@ -74,6 +74,14 @@ def browser():
     pytest.importorskip("selenium")
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip("Chromium and ChromeDriver are not installed (apt-get install chromium chromium-driver)")
+    driver, profile = new_browser()
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def new_browser():
+    """Headless Chromium with a profile of its own (its own localStorage); returns (driver, profile dir)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -83,10 +91,7 @@ def browser():
         options.add_argument(flag)
     profile = tempfile.mkdtemp(prefix="chromium-")
     options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options), profile
 
 
 _WATCH = """
@@ -462,16 +467,7 @@ def test_browser_keeps_conversations_across_a_reload_and_only_in_this_browser(ap
     assert not [o for o in browser.find_elements(By.CSS_SELECTOR, ".options li") if "Viettel" in o.text]
 
     # another browser (its own profile) sees none of it
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    other = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    other, profile = new_browser()
     try:
         other.get(url)
         WebDriverWait(other, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#past-chats input"))

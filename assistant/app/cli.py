@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="embed on a Dask cluster (scheduler address, or 'auto' for a local one); needs ASSISTANT_CHROMA_HOST",
     )
-    p_index.add_argument("--workers", type=int, default=None, help="workers of the local cluster (--cluster auto; default: one per core)")
+    p_index.add_argument(
+        "--workers", type=int, default=None, help="workers of the local cluster (--cluster auto; default: one per core)"
+    )
 
     p_remove = sub.add_parser("remove", help="delete an article from the corpus folder and the index")
     p_remove.add_argument("doc_id", metavar="DOC_ID", help="its document id (the file path without suffix)")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import InvalidInputFileError
-from assistant.ingest.formats import BINARY_SUFFIXES, DOCUMENT_SUFFIXES, TEXT_SUFFIXES, read_document
+from assistant.ingest.formats import BINARY_SUFFIXES, DOCUMENT_SUFFIXES, TEXT_SUFFIXES, read_document, title_from_text
 from assistant.lang.normalize import clean_whitespace, normalize
 from assistant.lang.words import overlap_ratio
 from assistant.types import Article
@@ -170,7 +170,7 @@ def parse_article(doc_id: str, text: str, path: str = "") -> Article:
     if not paragraphs:
         raise InvalidInputFileError(f"{doc_id} has no article text after cleaning")
     if not title:
-        title = _title_from_text(paragraphs[0])
+        title = title_from_text(paragraphs[0])
     return Article(
         id=doc_id,
         title=title,
@@ -241,11 +241,6 @@ def _is_title_like(line: str) -> bool:
 def _is_lead_paragraph(line: str) -> bool:
     """A sentence above the byline (the sapo) is content, not header."""
     return line.endswith((".", "…", "”", '"')) and len(line) > 60
-
-
-def _title_from_text(paragraph: str, limit: int = 120) -> str:
-    first = re.split(r"(?<=[.!?])\s", paragraph, maxsplit=1)[0]
-    return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _unique(lines: Iterable[str]) -> Iterator[str]:

@@ -83,11 +83,6 @@ def read_document(doc_id: str, name: str, raw: bytes, path: str = "") -> Article
     return parse_article(doc_id, text, path=path)
 
 
-def document_text(article: Article) -> str:
-    """The text that stands for `article` in a corpus of plain files (title line, then its body)."""
-    return article.body if article.body.startswith(article.title) else f"{article.title}\n{article.body}"
-
-
 # --- HTML -----------------------------------------------------------------------------------------
 def html_to_text(markup: str) -> str:
     """The readable text of an HTML page, one block element per line."""
@@ -148,7 +143,7 @@ def pdf_article(doc_id: str, name: str, raw: bytes, path: str = "") -> Article:
             f"{name} has no text layer (a scan?); run OCR on it first",
             vi=f"Tệp {name} không có lớp chữ (có thể là bản quét); hãy nhận dạng chữ (OCR) trước rồi thử lại.",
         )
-    title = meta.title or _first_title(paragraphs)
+    title = meta.title or title_from_text(paragraphs[0])
     return Article(
         id=doc_id,
         title=title,
@@ -221,10 +216,9 @@ def _pdf_meta(reader) -> _Meta:
         return "" if _GENERIC_METADATA.match(text) else text
 
     title = _WORD_EXPORT.sub("", field("/Title")).strip()
-    created = None
     try:
-        created = info.creation_date if hasattr(info, "creation_date") else None
-    except (ValueError, TypeError):
+        created = getattr(info, "creation_date", None)
+    except ValueError:  # a malformed date string in the metadata: no date, not no document
         created = None
     return _Meta(title=title, author=field("/Author"), date=_day(created), source=field("/Source") or field("/URL"))
 
@@ -233,8 +227,9 @@ def _day(value: datetime | None) -> str:
     return value.strftime("%d/%m/%Y") if isinstance(value, datetime) else ""
 
 
-def _first_title(paragraphs: list[str], limit: int = 160) -> str:
-    first = paragraphs[0]
+def title_from_text(paragraph: str, limit: int = 120) -> str:
+    """A title for a document that has none: its first sentence, shortened at a word."""
+    first = re.split(r"(?<=[.!?])\s", paragraph, maxsplit=1)[0]
     return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + "…"
 
 
@@ -291,7 +286,7 @@ def docx_article(doc_id: str, name: str, raw: bytes, path: str = "") -> Article:
         text = normalize(str(value or "")).strip()
         return "" if _GENERIC_METADATA.match(text) else text
 
-    title = prop(props.title) or styled_title or (headings[0][1] if headings else _first_title(paragraphs))
+    title = prop(props.title) or styled_title or (headings[0][1] if headings else title_from_text(paragraphs[0]))
     return Article(
         id=doc_id,
         title=title,
