@@ -41,10 +41,15 @@ _SPELLING_PASSAGES = 10  # passages whose spelling restores a question typed wit
 class AnswerStream:
     """Iterate to receive text as it is generated; `answer` is the final `Answer` once iteration ends."""
 
-    def __init__(self, tokens: Iterator[str], finish: Callable[[str, str], Answer]) -> None:
+    def __init__(
+        self, tokens: Iterator[str], finish: Callable[[str, str], Answer], context: Context | None = None
+    ) -> None:
         self._tokens = tokens
         self._finish = finish
         self.answer: Answer | None = None
+        # the passages the model is about to read, known before its first token: the app shows
+        # them at once as a preview (None for an answer known without a model)
+        self.context = context
 
     @classmethod
     def ready(cls, answer: Answer) -> AnswerStream:
@@ -58,6 +63,8 @@ class AnswerStream:
             for token in self._tokens:
                 parts.append(token)
                 yield token
+        except BackendUnavailableError:  # not installed or not configured: the caller says so
+            raise
         except Exception as exc:  # backend faults end in the fallback answer, never a traceback
             log.warning("Answer backend failed: %s", type(exc).__name__)
             error = describe_failure(exc)
@@ -250,14 +257,19 @@ class Assistant:
         decision = self._decide_before(query, retrieval, context, kind)
         if not decision.answered:
             return self._timed(AnswerStream.ready(self._refusal(query, retrieval, context, decision, name)), t0, t1)
-        answerer = self.extractive if name == "extractive" else self.answerer(name)
+
+        def tokens() -> Iterator[str]:
+            # the model is fetched on the first read, not here: a caller can show the context while
+            # a model that is still loading in the background finishes (a failed load falls back)
+            answerer = self.extractive if name == "extractive" else self.answerer(name)
+            yield from answerer.stream(query, context)
 
         def finish(text: str, error: str) -> Answer:
             if error:
                 return self._fallback(query, retrieval, context, name, error)
             return self._finish(query, retrieval, context, text, kind, name)
 
-        return self._timed(AnswerStream(answerer.stream(query, context), finish), t0, t1)
+        return self._timed(AnswerStream(tokens(), finish, context), t0, t1)
 
     def ask(
         self,
@@ -341,4 +353,4 @@ class Assistant:
                 "total_ms": round((t2 - t0) * 1000, 1),
             }
 
-        return AnswerStream(timed(), lambda _text, _err: inner.answer)
+        return AnswerStream(timed(), lambda _text, _err: inner.answer, inner.context)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,11 @@ new MutationObserver((_m, observer) => {
   if (answers.length <= before) return;
   const last = answers[answers.length - 1], now = performance.now();
   t.shown = t.shown || now;
-  if (!t.first && !last.textContent.includes(arguments[0])) t.first = now;
+  const text = (last.querySelector('.answer-text') || last).textContent;
+  if (!t.first && !arguments[0].some((w) => text.includes(w))) t.first = now;
+  if (!t.sources && last.querySelector('.preview-sources li, .sources details')) t.sources = now;
+  const preview = last.querySelector('.preview-sources');
+  if (preview && t.previewText === undefined) t.previewText = preview.textContent;
   if (last.querySelector('.sources, .no-sources, .refusal-reason') || last.classList.contains('error-text')) {
     t.done = now; observer.disconnect();
   }
@@ -115,9 +120,10 @@ t.start = performance.now();
 def ask_in_page(driver, url: str, question: str, timeout: float = 300) -> dict[str, float]:
     """Type a question, press Enter and wait for the finished answer.
 
-    Returns seconds from Enter to: the answer bubble appearing (`shown_s`), the first streamed
-    token of the answer itself (`first_token_s`), and the answer with its sources (`done_s`),
-    timed in the page by a MutationObserver.
+    Returns seconds from Enter to: the answer bubble appearing (`shown_s`), the passages it
+    reads (`sources_s`: the preview, or the final sources where no preview came first), the first
+    streamed token of the answer itself (`first_token_s`), and the answer with its sources
+    (`done_s`), timed in the page by a MutationObserver.
     """
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -129,15 +135,17 @@ def ask_in_page(driver, url: str, question: str, timeout: float = 300) -> dict[s
         driver.get(url)
     box = WebDriverWait(driver, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#question textarea"))
     box.send_keys(question)
-    driver.execute_script(_WATCH, TEXT["thinking"])
+    driver.execute_script(_WATCH, [TEXT["thinking"], TEXT["writing"]])
     box.send_keys(Keys.ENTER)
     t = WebDriverWait(driver, timeout, poll_frequency=0.1).until(
         lambda d: d.execute_script("return window.__timing.done ? window.__timing : null")
     )
     return {
         "shown_s": round((t["shown"] - t["start"]) / 1000, 3),
+        "sources_s": round((t.get("sources", t["done"]) - t["start"]) / 1000, 3),
         "first_token_s": round((t.get("first", t["done"]) - t["start"]) / 1000, 3),
         "done_s": round((t["done"] - t["start"]) / 1000, 3),
+        "preview": t.get("previewText", ""),
     }
 
 
@@ -216,6 +224,27 @@ def test_browser_streams_an_answer_and_opens_a_citation(app, browser):
     browser.find_element(By.CSS_SELECTOR, "#clear").click()
     time.sleep(1)
     assert not browser.find_elements(By.CSS_SELECTOR, "#chat .answer")
+
+
+def test_browser_shows_the_passages_while_the_local_model_loads_and_writes(tmp_path, browser):
+    """Asked the moment the page opens: the passages show before the model (still loading) writes."""
+    from selenium.webdriver.common.by import By
+
+    pytest.importorskip("llama_cpp")
+    proc, url, _log = start_app(tmp_path, "local")
+    try:
+        timing = ask_in_page(browser, url, "Ai là Tổng Giám đốc Tập đoàn Viettel?")
+        assert "Lê Đăng Dũng" in timing["preview"] and "[1]" in timing["preview"]
+        assert timing["sources_s"] < timing["first_token_s"] <= timing["done_s"]
+        answer = browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1]
+        assert not answer.find_elements(By.CSS_SELECTOR, ".preview-sources")  # the cited sources replaced it
+        assert answer.find_elements(By.CSS_SELECTOR, ".sources details, .refusal-reason")
+        with urllib.request.urlopen(url + "health", timeout=5) as reply:
+            assert json.load(reply) == {"status": "ok", "backend": "local", "ready": True}
+        (ARTIFACTS / "app-browser-timing-local.json").write_text(json.dumps({"backend": "local", **timing}))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_browser_shows_html_in_a_question_as_text_and_loads_nothing_external(app, browser):

@@ -156,7 +156,7 @@ def _pieces(text: str, size: int = 24) -> Iterator[str]:
 
 
 def build_api(assistant: Assistant, slots: AnswerSlots, api_key: str | None = None):
-    """A FastAPI app with the two /v1 routes; the chat page is mounted on it afterwards."""
+    """A FastAPI app with the two /v1 routes and /health; the chat page is mounted on it afterwards."""
     app = FastAPI(title="Trợ lý Chuyển đổi số", docs_url=None, redoc_url=None, openapi_url=None)
 
     def error(status: int, message: str, kind: str) -> JSONResponse:
@@ -168,6 +168,16 @@ def build_api(assistant: Assistant, slots: AnswerSlots, api_key: str | None = No
         given = request.headers.get("authorization", "")
         scheme, _, token = given.partition(" ")
         return scheme.lower() == "bearer" and secrets.compare_digest(token.strip().encode(), api_key.encode())
+
+    @app.get("/health")
+    def health():
+        """Up, and whether the default model is loaded yet (a question asked before waits for it).
+
+        For a Space's or a load balancer's health check, and for a benchmark that times the
+        first question after start-up rather than the load; it names no document or key.
+        """
+        backend = assistant.resolve_backend()
+        return {"status": "ok", "backend": backend, "ready": not assistant.loading(backend)}
 
     @app.get("/v1/models")
     def models(request: Request):

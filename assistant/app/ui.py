@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from assistant.errors import ArticleExistsError, AssistantError
 from assistant.ingest.upload import UPLOAD_SUFFIXES
 from assistant.pipeline import Assistant
 from assistant.query import parse_history
-from assistant.types import Answer, Citation, Message
+from assistant.types import Answer, Citation, Message, Passage
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ TEXT = {
     "top_k": "Số đoạn văn nguồn",
     "show_scores": "Hiện điểm truy xuất",
     "thinking": "Đang tìm trong các bài viết…",
+    "writing": "Đang viết câu trả lời từ các đoạn văn này…",
+    "found": "Đoạn văn tìm được",
     "loading_model": "(mô hình ngôn ngữ đang được nạp, chỉ lần đầu sau khi khởi động)",
     "sources": "Nguồn",
     "no_sources": "Không có nguồn nào được trích dẫn: các bài viết không chứa thông tin này.",
@@ -102,9 +105,26 @@ def render_user(question: str) -> str:
     return f'<div class="user-text">{inert(question)}</div>'
 
 
-def render_partial(text: str) -> str:
-    """The answer while it streams: plain text, markers as written, and a cursor."""
-    return f'<div class="answer"><div class="answer-text">{inert(text)}▌</div></div>'
+def render_partial(text: str, preview: Sequence[Passage] = ()) -> str:
+    """The answer while it streams: plain text, markers as written, a cursor, and the passages it reads.
+
+    The passages are known before the model's first token (on a 2-core CPU that is seconds
+    earlier), so the reader has something to look at at once; the finished answer replaces them
+    with the sources it actually cites.
+    """
+    found = ""
+    if preview:
+        items = "".join(
+            f'<li><b>[{n}]</b> {inert(p.title or p.doc_id)} <span class="meta">{inert(p.date)}</span>'
+            f'<div class="passage">{inert(_snippet(p.text))}</div></li>'
+            for n, p in enumerate(preview, start=1)
+        )
+        found = f'<div class="preview-sources"><div class="sources-title">{TEXT["found"]}</div><ol>{items}</ol></div>'
+    return f'<div class="answer"><div class="answer-text">{inert(text)}▌</div>{found}</div>'
+
+
+def _snippet(text: str, limit: int = 220) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def render_error(message: str) -> str:
@@ -236,9 +256,8 @@ def build_app(assistant: Assistant, slots: AnswerSlots | None = None):
             yield "", chat, history, turns
             return
         turn = sum(1 for m in chat if m["role"] == "assistant") + 1
-        waiting = TEXT["thinking"]
-        if assistant.loading(assistant.resolve_backend(backend)):
-            waiting += " " + TEXT["loading_model"]
+        loading = f" {TEXT['loading_model']}" if assistant.loading(assistant.resolve_backend(backend)) else ""
+        waiting = TEXT["thinking"] + loading
         chat += [
             {"role": "user", "content": render_user(question)},
             {"role": "assistant", "content": render_partial(waiting)},
@@ -246,12 +265,17 @@ def build_app(assistant: Assistant, slots: AnswerSlots | None = None):
         yield "", chat, history, turns
         messages = [Message(m["role"], m["content"]) for m in history]
         try:
+            # searching needs no model slot: the passages show while an earlier answer still streams
+            stream = assistant.stream(question, messages, top_k=int(top_k), backend=backend)
+            preview = stream.context.passages if stream.context else []
+            if preview:
+                chat[-1] = {"role": "assistant", "content": render_partial(TEXT["writing"] + loading, preview)}
+                yield "", chat, history, turns
             with slots.slot():
-                stream = assistant.stream(question, messages, top_k=int(top_k), backend=backend)
                 text = ""
                 for token in stream:
                     text += token
-                    chat[-1] = {"role": "assistant", "content": render_partial(text)}
+                    chat[-1] = {"role": "assistant", "content": render_partial(text, preview)}
                     yield "", chat, history, turns
                 answer = stream.answer
                 assert answer is not None
