@@ -36,6 +36,9 @@ from assistant.types import Answer, Article, Context, Decision, Message, Query, 
 log = logging.getLogger(__name__)
 
 _SPELLING_PASSAGES = 10  # passages whose spelling restores a question typed without diacritics
+# probes that load and prefill at start-up what a first question would otherwise pay for
+_WARM_UP_QUESTION = "Chuyển đổi số là gì?"
+_WARM_UP_ENGLISH = "What is digital transformation?"
 
 
 class AnswerStream:
@@ -181,7 +184,11 @@ class Assistant:
 
         def load() -> None:
             try:
-                self.answerer(backend)
+                answerer = self.answerer(backend)
+                if CHAT_BACKENDS[backend].primes_prefix:
+                    # the English path's own model context: loaded and its prompt prefilled now, so
+                    # the first English question waits for neither (a second llama.cpp context)
+                    answerer.translate(_WARM_UP_ENGLISH, max_tokens=1)
             except Exception:
                 log.exception("Loading the %s model failed", backend)
             finally:
@@ -189,6 +196,16 @@ class Assistant:
 
         self._loading.add(backend)
         threading.Thread(target=load, name=f"load-{backend}", daemon=True).start()
+
+    def warm_up(self) -> None:
+        """Everything a first question touches besides a model, used once now, not on that question.
+
+        The index, BM25, the e5 model, the token counter, the word lists, sentence splitting and the
+        verifier load lazily; one probe question through the extractive path loads them all.
+        """
+        self.ensure_index()
+        self.retriever.warm_up()
+        self.ask(_WARM_UP_QUESTION, backend="extractive")
 
     def loading(self, backend: str) -> bool:
         """Is `backend`'s model still loading in the background?"""

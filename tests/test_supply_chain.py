@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-_PIN = re.compile(r"^([A-Za-z0-9_.-]+)==(\S+)")
+_PIN = re.compile(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)")
 
 
 def _pins(text: str) -> dict[str, str]:

@@ -502,7 +502,7 @@ def prepare(settings: Settings) -> Assistant:
     report = assistant.ensure_index()
     if report:
         print(f"Đã lập chỉ mục: {report.summary()}", flush=True)
-    assistant.retriever.warm_up()
+    assistant.warm_up()
     backend = assistant.resolve_backend()
     if backend != "extractive" and not assistant.available_backends().get(backend):
         print(f"Đang tải mô hình cho backend {backend} ở chế độ nền… (một lần, khi khởi động)", flush=True)
