@@ -272,14 +272,16 @@ class Assistant:
             query = self.analyse(question, history or (), "extractive")
         depth = max(depth or 0, self.settings.context.context_pool, top_k or 0)
         retrieval = self.retriever.retrieve(query, depth)
+        searched = time.perf_counter()
         context = self.contexts.build(query, retrieval, top_k)
         t1 = time.perf_counter()
+        marks = (t0, searched, t1)
         if failure:
-            return self._timed(AnswerStream.ready(self._fallback(query, retrieval, context, name, failure)), t0, t1)
+            return self._timed(AnswerStream.ready(self._fallback(query, retrieval, context, name, failure)), marks)
         kind = "extractive" if name == "extractive" else "llm"
         decision = self._decide_before(query, retrieval, context, kind)
         if not decision.answered:
-            return self._timed(AnswerStream.ready(self._refusal(query, retrieval, context, decision, name)), t0, t1)
+            return self._timed(AnswerStream.ready(self._refusal(query, retrieval, context, decision, name)), marks)
 
         def tokens() -> Iterator[str]:
             # the model is fetched on the first read, not here: a caller can show the context while
@@ -292,7 +294,7 @@ class Assistant:
                 return self._fallback(query, retrieval, context, name, error)
             return self._finish(query, retrieval, context, text, kind, name)
 
-        return self._timed(AnswerStream(tokens(), finish, context), t0, t1)
+        return self._timed(AnswerStream(tokens(), finish, context), marks)
 
     def ask(
         self,
@@ -358,8 +360,13 @@ class Assistant:
         return answer
 
     @staticmethod
-    def _timed(inner: AnswerStream, t0: float, t1: float) -> AnswerStream:
-        """`inner`, with the answer's timings filled in when it ends."""
+    def _timed(inner: AnswerStream, marks: tuple[float, float, float]) -> AnswerStream:
+        """`inner`, with the answer's timings filled in when it ends.
+
+        `retrieve_ms` is everything before the answerer (analysis, search, the context's sentences),
+        split into `search_ms` (analysis and hybrid search) and `context_ms` (sentence choice).
+        """
+        t0, searched, t1 = marks
 
         def timed() -> Iterator[str]:
             first = None
@@ -371,6 +378,8 @@ class Assistant:
             assert answer is not None
             answer.timings = {
                 "retrieve_ms": round((t1 - t0) * 1000, 1),
+                "search_ms": round((searched - t0) * 1000, 1),
+                "context_ms": round((t1 - searched) * 1000, 1),
                 "first_token_ms": round(((first or t2) - t0) * 1000, 1),
                 "generate_ms": round((t2 - t1) * 1000, 1),
                 "total_ms": round((t2 - t0) * 1000, 1),

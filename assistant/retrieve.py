@@ -41,6 +41,7 @@ class HybridRetriever:
         self.settings = settings
         self.bm25_cache = bm25_cache
         self._bm25: Bm25Index | None = None
+        self._leads: dict[str, str] = {}  # doc_id -> opening sentence, for the index `_bm25` was built on
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -61,6 +62,7 @@ class HybridRetriever:
                     index.save(self.bm25_cache, key)
                 log.info("BM25 built for %d chunks", len(chunks))
             self._bm25 = index
+            self._leads = {}
             self.embedder.warm_up()
             log.info("Retriever ready: %d chunks", len(index.ids))
 
@@ -104,13 +106,19 @@ class HybridRetriever:
         return Retrieval(query=query, passages=passages, best_dense=max((v for _, v in dense), default=0.0))
 
     def _with_leads(self, passages: list[Passage]) -> list[Passage]:
-        """Each passage with its article's opening sentence (`Passage.about`)."""
-        leads = self.store.leads(sorted({p.doc_id for p in passages}))
-        out = []
-        for p in passages:
-            sentences = split_sentences(leads.get(p.doc_id, ""))
-            out.append(replace(p, about=sentences[0].text if sentences else ""))
-        return out
+        """Each passage with its article's opening sentence (`Passage.about`).
+
+        Kept per article until the next `refresh`: the store's metadata-filtered read of first
+        chunks was half of a search's time at 15k chunks (~8 ms of ~16 ms).
+        """
+        leads = self._leads
+        missing = sorted({p.doc_id for p in passages} - leads.keys())
+        if missing:
+            texts = self.store.leads(missing)
+            for doc_id in missing:
+                sentences = split_sentences(texts.get(doc_id, ""))
+                leads[doc_id] = sentences[0].text if sentences else ""
+        return [replace(p, about=leads[p.doc_id]) for p in passages]
 
     def search(self, text: str, k: int) -> list[Passage]:
         """Plain-text hybrid search (a follow-up search for a part an answer's citations miss)."""

@@ -92,9 +92,10 @@ def query_one(work: Path, questions_file: Path) -> dict:
 
     `retrieval_ms` is the answer's own `retrieve_ms` (question analysis, dense + BM25 search and
     fusion, duplicate collapsing, passage texts, the sentences the reader gets): what a person
-    waits for before the model starts, as the app reports it. The first question is left out
-    (`warm_up` is what the app does at start); the naive baseline's dense-only Chroma query on the
-    same vectors is timed beside it.
+    waits for before the model starts, as the app reports it; `search_ms` is its search part
+    (analysis to passages), `context_ms` the sentence choice (e5 over sentences not seen before).
+    A probe question runs first (`warm_up`, as the app does at start); the naive baseline's
+    dense-only Chroma query on the same vectors is timed beside it.
     """
     from assistant.config import Settings
     from assistant.pipeline import Assistant
@@ -106,10 +107,12 @@ def query_one(work: Path, questions_file: Path) -> dict:
     startup_s = time.perf_counter() - t0
     assistant.warm_up()
     planted, seeds = _questions(questions_file)
-    ours, naive, hits = [], [], 0
+    ours, search, context, naive, hits = [], [], [], [], 0
     for q in planted + seeds:
         answer = assistant.ask(q.question, backend="extractive")
         ours.append(answer.timings["retrieve_ms"])
+        search.append(answer.timings["search_ms"])
+        context.append(answer.timings["context_ms"])
         if q in planted and set(q.sources) & {d for p in answer.retrieved[:5] for d in p.doc_ids}:
             hits += 1
         t = time.perf_counter()
@@ -119,6 +122,8 @@ def query_one(work: Path, questions_file: Path) -> dict:
         "startup_s": round(startup_s, 2),
         "queries": len(ours),
         "retrieval_ms": _percentiles(ours),
+        "search_ms": _percentiles(search),
+        "context_ms": _percentiles(context),
         "naive_dense_ms": _percentiles(naive),
         "planted_recall@5": round(hits / len(planted), 3) if planted else None,
         "query_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -145,6 +150,7 @@ def cold_ask(work: Path, question: str) -> dict:
     wall_s = time.perf_counter() - t
     return {
         "cold_ask_retrieve_ms": json.loads(out.stdout)["timings"]["retrieve_ms"],
+        "cold_ask_search_ms": json.loads(out.stdout)["timings"]["search_ms"],
         "cold_ask_wall_s": round(wall_s, 2),
     }
 
@@ -179,13 +185,14 @@ def app_one(work: Path, questions_file: Path, backend: str, n_questions: int = 5
         client = Client(url, verbose=False)
         planted, seeds = _questions(questions_file)
         questions = planted + seeds if backend == "extractive" else (planted + seeds)[:n_questions]
-        seconds, backends, retrieve_ms = [], [], []
+        seconds, backends, retrieve_ms, search_ms = [], [], [], []
         for q in questions:
             t = time.perf_counter()
             _text, answer = client.predict(q.question, [], api_name="/ask")
             seconds.append(time.perf_counter() - t)
             backends.append(answer["backend"])
             retrieve_ms.append(answer["timings"]["retrieve_ms"])
+            search_ms.append(answer["timings"]["search_ms"])
         status = Path(f"/proc/{proc.pid}/status").read_text()
         peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
     finally:
@@ -200,6 +207,7 @@ def app_one(work: Path, questions_file: Path, backend: str, n_questions: int = 5
     if backend == "extractive":
         row |= {
             "app_retrieval_ms": _percentiles(retrieve_ms),
+            "app_search_ms": _percentiles(search_ms),
             "app_answer_ms": _percentiles([x * 1000 for x in seconds]),
         }
     else:
