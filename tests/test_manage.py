@@ -108,3 +108,22 @@ def test_the_remove_command(tmp_path, monkeypatch, capsys):
     assert main(["ask", "--json", "Tuần lễ Số Quốc tế 2022 có chủ đề gì?"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert all(c["doc_id"] != "004_420aa052df190f23" for c in shown["citations"])
+
+
+def test_a_replaced_article_brings_its_new_opening_sentence_not_a_cached_one(fresh):
+    fresh.index()
+
+    def article(opening: str) -> bytes:
+        body = f"{opening} Hội thảo bàn về an toàn thông tin mạng và dữ liệu cá nhân tại Cần Thơ."
+        return f"Hội thảo an toàn dữ liệu\n\n{body}\n\n{body}\n".encode()
+
+    question = "Hội thảo an toàn thông tin mạng và dữ liệu cá nhân tổ chức ở đâu?"
+
+    def about() -> str:
+        query = fresh.analyse(question)
+        return next(p.about for p in fresh.retrieve(query).passages if p.doc_id == "hoi-thao")
+
+    fresh.add_article("hoi-thao.txt", article("Sáng 3/12, Sở Thông tin và Truyền thông khai mạc hội thảo."))
+    assert about().startswith("Sáng 3/12")  # read from the store, then kept
+    fresh.add_article("hoi-thao.txt", article("Chiều 5/12, Hiệp hội An toàn thông tin tổng kết năm."), replace=True)
+    assert about().startswith("Chiều 5/12")
