@@ -53,9 +53,14 @@ class RetrievalSettings(BaseSettings):
 
     model_config = _ENV
     candidates: int = 30
+    # "scores": each list's scores scaled to 0..1 and summed with these weights (fitted on the
+    # external sets' fit split: benchmarks/retrieval_fusion.py); "rrf": reciprocal rank, `rrf_k`
+    fusion: Literal["scores", "rrf"] = "scores"
+    dense_weight: float = 0.6
+    bm25_weight: float = 0.4
     rrf_k: int = 60
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    # BM25 also indexes neighbouring syllable pairs (`index/bm25.py`)
+    bm25_pairs: bool = True
     duplicate_threshold: float = 0.6
 
 

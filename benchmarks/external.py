@@ -107,21 +107,19 @@ def aggregate_retrieval(rows: list[dict]) -> dict:
 
 
 def summarise(rows: list[dict], split: dict[str, str], retrieval_only: bool = False) -> dict:
-    """Aggregates per split (fit, report, all) and, within `report`, per language of the question."""
+    """Aggregates per split (fit, report, all) and, within each split, per language of the question."""
     agg = aggregate_retrieval if retrieval_only else aggregate
     out = {}
     for name in ("report", "fit", "all"):
         chosen = [r for r in rows if name == "all" or split[r["id"]] == name]
         if chosen:
             out[name] = agg(chosen)
-    report = [r for r in rows if split[r["id"]] == "report"]
-    for kind, pick in (
-        ("report_vi", lambda r: r["kind"] != "english"),
-        ("report_en", lambda r: r["kind"] == "english"),
-    ):
-        chosen = [r for r in report if pick(r)]
-        if chosen:
-            out[kind] = agg(chosen)
+    for name in ("report", "fit"):
+        within = [r for r in rows if split[r["id"]] == name]
+        for lang, pick in (("vi", lambda r: r["kind"] != "english"), ("en", lambda r: r["kind"] == "english")):
+            chosen = [r for r in within if pick(r)]
+            if chosen:
+                out[f"{name}_{lang}"] = agg(chosen)
     return out
 
 

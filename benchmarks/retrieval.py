@@ -53,7 +53,7 @@ def run_ours(questions, corpus: Path, tmp: Path, embedder: E5Embeddings) -> dict
     rankings, latencies = [], []
     for q in questions:
         t = time.perf_counter()
-        r = assistant.retrieve(q.question, q.history, DEPTH)
+        r = assistant.retrieve(assistant.analyse(q.question, q.history), DEPTH)
         latencies.append((time.perf_counter() - t) * 1000)
         rankings.append(doc_ranking([p.doc_ids for p in r.passages]))
     return {

@@ -95,3 +95,44 @@ def test_a_translation_joins_the_ranking(indexed):
     assert not any("2030" in p.text for p in alone.passages)
     assert any("2030" in p.text for p in joined.passages)
     assert joined.best_dense == alone.best_dense  # how on-topic it is stays the question's own measure
+
+
+@pytest.mark.parametrize("pairs", [True, False])
+def test_syllable_pairs_reward_the_words_in_the_corpus_order(pairs):
+    """A question typed without diacritics gets no compounds from pyvi; the pair "hoc|phi" still
+    finds the passage that says "học phí" over one with both syllables apart."""
+    from assistant.index.bm25 import Bm25Index, with_pairs
+    from assistant.lang.words import search_terms
+
+    texts = ["Sinh viên đóng học phí theo tín chỉ", "Phí đăng ký của sinh viên học lại"]
+    docs = [with_pairs(search_terms(t)) if pairs else search_terms(t) for t in texts]
+    top = Bm25Index(["fee", "apart"], docs, pairs=pairs).search("hoc phi sinh vien", 2)[0][0]
+    assert top == ("fee" if pairs else "apart")
+
+
+def test_a_saved_bm25_of_another_pairs_setting_is_rebuilt(tmp_path):
+    from assistant.index.bm25 import Bm25Index
+
+    Bm25Index(["a"], [["hoc", "phi", "hoc|phi"]], pairs=True).save(tmp_path / "bm25", "key")
+    assert Bm25Index.load(tmp_path / "bm25", "key", pairs=True) is not None
+    assert Bm25Index.load(tmp_path / "bm25", "key", pairs=False) is None
+
+
+def test_score_fusion_keeps_a_clear_lead_that_reciprocal_rank_loses():
+    """Dense is sure of `a` (far ahead); BM25 barely orders `b`, `c`, `a`. Reciprocal rank sees
+    only the ranks and puts `b` first; scaled scores keep dense's lead."""
+    from assistant.retrieve import fused_scores
+
+    dense = [("a", 0.95), ("b", 0.70), ("c", 0.69)]
+    bm25 = [("b", 10.0), ("c", 9.9), ("a", 9.8)]
+    scores = fused_scores([(0.6, dense), (0.4, bm25)], "scores", 60)
+    assert max(scores, key=scores.get) == "a"
+    assert scores["a"] == pytest.approx(0.6 + 0.4 * (9.8 - 9.8) / (10.0 - 9.8))
+    rrf = fused_scores([(1.0, dense), (1.0, bm25)], "rrf", 60)
+    assert max(rrf, key=rrf.get) == "b"
+
+
+def test_a_list_of_equal_scores_counts_each_candidate_fully():
+    from assistant.retrieve import fused_scores
+
+    assert fused_scores([(0.4, [("x", 2.0), ("y", 2.0)])], "scores", 60) == {"x": 0.4, "y": 0.4}
