@@ -95,11 +95,17 @@ class DecideSettings(BaseSettings):
     min_dense_similarity_en: float = 0.806
     # ... unless a question typed without diacritics has this share of its key terms in the passages
     min_coverage_folded: float = 0.75
-    # low_coverage / quote_off_question: what a model is shown, and the passages a quote comes from,
-    # must hold this share of the question's key terms (in-sample; see decide.py for the fit split)
+    # low_coverage: what a model is shown must hold this share of the question's key terms (in-sample)
     min_coverage: float = 0.6
+    # quote_off_question: the passages an extractive quote comes from must hold this share
+    min_quote_coverage: float = 0.6
     # fewer key terms than this: nothing meaningful to check coverage of ("Nó diễn ra khi nào?")
     min_terms: int = 3
+    # model_check: after a local model writes a reply, ask it (its KV cache still holds the passages
+    # and the reply) whether the reply answers the question from them; withhold below this P(Yes).
+    # Off by default: benchmarks/model_check.py measures what it catches and costs.
+    model_check: bool = False
+    min_model_check: float = 0.5
 
     @field_validator("rules_off", mode="before")
     @classmethod

@@ -174,6 +174,20 @@ def unsupported_answer(query: Query, context: Context, draft: Answer, reply: str
     )
 
 
+def model_check(query: Query, context: Context, draft: Answer, reply: str, s: DecideSettings, idf: Weight):
+    """Asked again right after writing, the model does not stand by its reply (`ASSISTANT_MODEL_CHECK`).
+
+    Runs only when switched on and the backend can say (a local model: `LLMAnswerer.second_opinion`).
+    """
+    if draft.check_score is None or draft.check_score >= s.min_model_check:
+        return None
+    return _refuse(
+        "model_check",
+        f"the model's second opinion P(Yes) {draft.check_score:.3f} < {s.min_model_check}",
+        "Khi tự kiểm tra lại, mô hình không xác nhận câu trả lời từ các đoạn nguồn, nên nó không được hiển thị.",
+    )
+
+
 def quote_off_question(query: Query, context: Context, draft: Answer, reply: str, s: DecideSettings, idf: Weight):
     """The passages a quote comes from hold too few of the question's key terms: it answers a neighbour.
 
@@ -184,7 +198,7 @@ def quote_off_question(query: Query, context: Context, draft: Answer, reply: str
     caught no more wrong ones.
     """
     quoted = "\n".join(c.text for c in draft.citations)
-    return _coverage_below("quote_off_question", query, quoted, s.min_coverage, idf, "câu")
+    return _coverage_below("quote_off_question", query, quoted, s.min_quote_coverage, idf, "câu")
 
 
 def adds_to(question: str, text: str) -> bool:
@@ -203,6 +217,7 @@ RULES: tuple[Rule, ...] = (
     # a quote is the passage's own sentence: these judge what a model wrote
     Rule("model_refused", "after", model_refused, frozenset({"llm"})),
     Rule("unsupported_answer", "after", unsupported_answer, frozenset({"llm"})),
+    Rule("model_check", "after", model_check, frozenset({"llm"})),
     Rule("quote_off_question", "after", quote_off_question, frozenset({"extractive"})),
 )
 _ALWAYS_ON = {"no_passages"}  # nothing to answer from: switching it off would change nothing but crash

@@ -328,9 +328,15 @@ class Assistant:
             ]
             if extra:
                 draft = cite.finalize(query, reply, context, backend, self.retriever.idf, similarity, off, extra)
+        if kind == "llm" and self.settings.decide.model_check and "model_check" not in off and draft.support:
+            t = time.perf_counter()
+            draft.check_score = self.answerer(backend).second_opinion(query, context, reply)
+            draft.timings["check_ms"] = round((time.perf_counter() - t) * 1000, 1)
         decision = decide.after_answer(query, context, draft, reply, kind, self.settings.decide, self.retriever.idf)
         if not decision.answered:
-            return self._refusal(query, retrieval, context, decision, backend)
+            refusal = self._refusal(query, retrieval, context, decision, backend)
+            refusal.check_score, refusal.timings = draft.check_score, dict(draft.timings)
+            return refusal
         draft.retrieved = retrieval.passages
         return draft
 
@@ -377,6 +383,7 @@ class Assistant:
             answer = inner.answer
             assert answer is not None
             answer.timings = {
+                **answer.timings,  # what the answer's own steps measured (the model check)
                 "retrieve_ms": round((t1 - t0) * 1000, 1),
                 "search_ms": round((searched - t0) * 1000, 1),
                 "context_ms": round((t1 - searched) * 1000, 1),

@@ -233,6 +233,9 @@ class Answer:
     support: list[SentenceSupport] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     notice: str = ""
+    # the writing model's own P(Yes) that its reply answers the question from the passages
+    # (`decide.model_check`, when switched on); None when not asked
+    check_score: float | None = None
 
     @property
     def refused(self) -> bool:

@@ -12,8 +12,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -245,6 +247,74 @@ def test_browser_shows_the_passages_while_the_local_model_loads_and_writes(tmp_p
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+class _ScriptedChat(BaseHTTPRequestHandler):
+    """An OpenAI-compatible server whose model always gives `reply` (streamed or not)."""
+
+    reply = ""
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        head = {"id": "scripted", "created": 0, "model": "scripted"}
+        if body.get("stream"):
+            events = [
+                {**head, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": word + " "}}]}
+                for word in self.reply.split(" ")
+            ]
+            events.append(
+                {
+                    **head,
+                    "object": "chat.completion.chunk",
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                }
+            )
+            data = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+            payload, kind = data.encode(), "text/event-stream"
+        else:
+            message = {"role": "assistant", "content": self.reply}
+            reply = {
+                **head,
+                "object": "chat.completion",
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            }
+            payload, kind = json.dumps(reply).encode(), "application/json"
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *_args):
+        pass
+
+
+def test_browser_marks_a_sentence_its_sources_do_not_back(tmp_path, browser):
+    """A model reply with one backed sentence and one invented one (a count and a year no passage
+    states): the page shows the invented sentence as not verified, and only that one."""
+    from selenium.webdriver.common.by import By
+
+    pytest.importorskip("langchain_openai")
+    _ScriptedChat.reply = (
+        "Tổng Giám đốc Tập đoàn Viettel là ông Lê Đăng Dũng [1]. "
+        "Ông đã dẫn đầu 95 doanh nghiệp Việt Nam tới hội nghị năm 2017 [1]."
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ScriptedChat)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    proc, url, _log = start_app(tmp_path, "openai", {"ASSISTANT_OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-x"})
+    try:
+        ask_in_page(browser, url, "Ai là Tổng Giám đốc Tập đoàn Viettel?")
+        answer = browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1]
+        flagged = [e.text for e in answer.find_elements(By.CSS_SELECTOR, ".answer-text .chua-kiem-chung")]
+        assert len(flagged) == 1 and "95 doanh nghiệp" in flagged[0], answer.text
+        assert "Lê Đăng Dũng" in answer.text and "Lê Đăng Dũng" not in flagged[0]
+        browser.save_screenshot(str(ARTIFACTS / "app-unbacked-sentence.png"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        server.shutdown()
+        server.server_close()
 
 
 def test_browser_shows_html_in_a_question_as_text_and_loads_nothing_external(app, browser):

@@ -78,6 +78,9 @@ def test_eval_run_writes_reports(indexed, tmp_path):
     assert set(per_q["a"]) >= {"id", "answer", "refused", "citations", "retrieved"}
     assert "| all |" in report.summary_table()
     assert (tmp_path / "out" / "report.md").read_text(encoding="utf-8").startswith("# Evaluation report")
+    assert per_q["a"]["support_score"] > 0  # a backed answer: its weakest sentence's support
+    assert data["risk_coverage"][0]["threshold"] == 0.0 and data["risk_coverage"][0]["answered"] >= 1
+    assert (tmp_path / "out" / "risk_coverage.png").stat().st_size > 1000
 
 
 def test_the_naive_baseline_quotes_two_sentences_each_with_its_marker(indexed):
@@ -112,3 +115,19 @@ def test_the_competent_baseline_refuses_when_its_model_says_it_does_not_know(ind
     answered = competent.ask("ITU Digital World 2021 khai mạc khi nào?", [], 5, 10)
     assert refused.refused and not refused.citations
     assert not answered.refused and [c.n for c in answered.citations] == [1]
+
+
+def test_risk_coverage_trades_answers_for_precision():
+    from assistant.evaluation.metrics import risk_coverage
+
+    rows = [
+        {"answerable": True, "refused": False, "key_facts": 1.0, "support_score": 0.9},
+        {"answerable": True, "refused": False, "key_facts": 0.0, "support_score": 0.4},
+        {"answerable": False, "refused": False, "support_score": 0.0},  # an invented answer, not backed
+        {"answerable": True, "refused": True, "key_facts": 0.0, "support_score": None},
+    ]
+    points = risk_coverage(rows)
+    assert [p["threshold"] for p in points] == [0.0, 0.4, 0.9]
+    assert points[0] == {"threshold": 0.0, "answered": 3, "coverage": round(2 / 3, 4), "precision": round(1 / 3, 4)}
+    assert points[1]["precision"] == 0.5 and points[1]["coverage"] == round(2 / 3, 4)
+    assert points[-1] == {"threshold": 0.9, "answered": 1, "coverage": round(1 / 3, 4), "precision": 1.0}

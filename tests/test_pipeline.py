@@ -229,3 +229,39 @@ def test_json_shape(indexed):
     assert set(data["timings"]) >= {"retrieve_ms", "generate_ms", "total_ms", "first_token_ms"}
     assert set(data["citations"][0]) >= {"n", "doc_id", "chunk_id", "title", "text", "score", "page"}
     assert set(data["retrieved"][0]) >= {"doc_id", "chunk_id", "score"}
+
+
+def _second_opinion_chat(reply: str, p_yes: float, asked: list):
+    """A scripted chat that writes `reply` and, asked whether it stands by it, says Yes with `p_yes`."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    class Checked(GenericFakeChatModel):
+        def next_token_probabilities(self, messages, candidates):
+            asked.append(messages)
+            return {"Yes": p_yes, "No": 1 - p_yes}
+
+    return Checked(messages=iter([AIMessage(reply)]))
+
+
+@pytest.mark.parametrize(("p_yes", "on", "answered"), [(0.1, True, False), (0.9, True, True), (0.1, False, True)])
+def test_the_model_check_withholds_a_reply_its_model_does_not_stand_by(indexed, p_yes, on, answered):
+    """Switched on, a backed reply is withheld when the model, asked again with the reply in its
+    conversation, says it does not answer the question; switched off, the model is not asked."""
+    question = "Ai là Tổng Giám đốc Tập đoàn Viettel?"
+    asked: list = []
+    chat = _second_opinion_chat("Tổng Giám đốc Tập đoàn Viettel là ông Lê Đăng Dũng [1].", p_yes, asked)
+    saved = indexed.settings
+    indexed._answerers["openai"] = LLMAnswerer(chat, "openai", len, 1200, True)
+    indexed.settings = saved.replace(model_check=on)
+    try:
+        answer = indexed.ask(question, backend="openai")
+    finally:
+        del indexed._answerers["openai"]
+        indexed.settings = saved
+    assert answer.refused is not answered
+    assert (answer.decision.reason == "model_check") is not answered
+    assert len(asked) == (1 if on else 0) and (answer.check_score == p_yes if on else answer.check_score is None)
+    if on:  # the check reads the whole answer conversation, then its own question, in English
+        assert "Lê Đăng Dũng" in asked[0][-2].content and question in asked[0][-1].content
+        assert "check_ms" in answer.timings

@@ -93,6 +93,25 @@ class LLMAnswerer:
         for _ in self.chat.stream(self.messages(probe, context), max_tokens=1):
             pass
 
+    def second_opinion(self, query: Query, context: Context, reply: str) -> float | None:
+        """The model's P(Yes) that `reply` answers the question from the passages; None if it cannot say.
+
+        Asked of the model that wrote the reply, in the same conversation, right after: llama.cpp
+        reuses the prompt prefix still in its KV cache (system, passages, question, the reply), so
+        only the check's own ~40 tokens are read. Asked in English, where "Yes" and "No" are single
+        tokens, as the evaluation's judge is. Only a local model exposes its next-token
+        probabilities; other backends return None.
+        """
+        probe = getattr(self.chat, "next_token_probabilities", None)
+        if probe is None:
+            return None
+        messages = [
+            *self.messages(query, context),
+            AIMessage(neutralize(reply)),
+            HumanMessage(render_prompt("check_answer", question=neutralize(query.restored))),
+        ]
+        return float(probe(messages, ("Yes", "No"))["Yes"])
+
     def translate(self, question: str, max_tokens: int = 80) -> str:
         """The English `question` in Vietnamese, for retrieval over Vietnamese passages ("" if not translated).
 

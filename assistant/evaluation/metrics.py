@@ -148,3 +148,32 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     va, vb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     denom = float(np.linalg.norm(va) * np.linalg.norm(vb))
     return float(va @ vb / denom) if denom else 0.0
+
+
+def risk_coverage(rows: Sequence[dict]) -> list[dict[str, float]]:
+    """Answer precision against coverage as the verification threshold rises (a risk-coverage curve).
+
+    Each answered row carries `support_score`: its weakest sentence's support (0 when a sentence is
+    not backed). At threshold t the answers scoring below t would be withheld. `coverage` is the
+    share of answerable questions still answered; `precision` the share of the answers kept that
+    are right (an answer to an unanswerable question is wrong). One point per distinct score, from
+    "keep every answer" (t = 0) up.
+    """
+    answerable = sum(1 for r in rows if r["answerable"])
+    answered = [r for r in rows if not r["refused"]]
+    thresholds = sorted({0.0, *(float(r.get("support_score") or 0.0) for r in answered)})
+    points = []
+    for t in thresholds:
+        kept = [r for r in answered if float(r.get("support_score") or 0.0) >= t]
+        if not kept:
+            break
+        right = sum(1 for r in kept if r["answerable"] and r.get("key_facts"))
+        points.append(
+            {
+                "threshold": round(t, 4),
+                "answered": len(kept),
+                "coverage": round(sum(1 for r in kept if r["answerable"]) / answerable, 4) if answerable else 0.0,
+                "precision": round(right / len(kept), 4),
+            }
+        )
+    return points

@@ -83,6 +83,22 @@ def judge_line(judge: dict) -> str:
     return f"Judge: **{judge.get('name')}**, {calibrated}."
 
 
+def _risk_lines(points: list[dict]) -> list[str]:
+    """A few points of the risk-coverage curve (risk_coverage.png has all of them)."""
+    if not points:
+        return []
+    step = max(1, len(points) // 6)
+    shown = points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
+    lines = [
+        "Withholding answers whose weakest sentence's support is below a threshold (risk_coverage.png):",
+        "",
+        "| threshold | answered | coverage | answer precision |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {p['threshold']:.3f} | {p['answered']} | {p['coverage']:.3f} | {p['precision']:.3f} |" for p in shown]
+    return [*lines, ""]
+
+
 def write_markdown(report: dict, path: Path) -> None:
     """report.md: the summary table (ours, per kind, baselines), then the ten worst answers with their claims."""
     rows = {"all": report["aggregates"], **dict(sorted(report["by_kind"].items()))}
@@ -96,6 +112,7 @@ def write_markdown(report: dict, path: Path) -> None:
         "",
         summary_table(rows),
         "",
+        *_risk_lines(report.get("risk_coverage", [])),
         f"## The {WORST} worst answers",
         "",
     ]
@@ -141,6 +158,30 @@ def write_chart(report: dict, path: Path) -> None:
     )
     ax.legend(ncol=len(_CHART_METRICS), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False)
     ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_risk_coverage(report: dict, path: Path) -> None:
+    """risk_coverage.png: answer precision against coverage as the verification threshold rises."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = report.get("risk_coverage", [])
+    fig, ax = plt.subplots(figsize=(5.5, 4.2), dpi=110)
+    if points:
+        ax.plot([p["coverage"] for p in points], [p["precision"] for p in points], marker=".", lw=1)
+        first = points[0]
+        ax.annotate("every answer kept", (first["coverage"], first["precision"]), fontsize=8)
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("coverage (answerable questions answered)")
+    ax.set_ylabel("answer precision (right among answered)")
+    ax.set_title(f"{report['backend']} backend, {report.get('label', '?')}: withholding by support score", fontsize=9)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -33,9 +33,10 @@ from assistant.evaluation.metrics import (
     mean,
     mrr_at_k,
     recall_at_k,
+    risk_coverage,
     token_f1,
 )
-from assistant.evaluation.report import summary_table, write_chart, write_markdown
+from assistant.evaluation.report import summary_table, write_chart, write_markdown, write_risk_coverage
 from assistant.pipeline import Assistant
 from assistant.types import Answer
 
@@ -80,6 +81,7 @@ class EvalReport:
     aggregates: dict[str, float] = field(default_factory=dict)
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
     baseline: dict[str, dict] = field(default_factory=dict)
+    risk_coverage: list[dict[str, float]] = field(default_factory=list)
 
     def summary_table(self) -> str:
         rows = {"all": self.aggregates, **dict(sorted(self.by_kind.items()))}
@@ -96,6 +98,7 @@ class EvalReport:
             "aggregates": self.aggregates,
             "by_kind": self.by_kind,
             "baseline": self.baseline,
+            "risk_coverage": self.risk_coverage,
             "questions": self.results,
         }
 
@@ -155,6 +158,7 @@ def run_eval(
     )
     report.results = score_all(questions, ours_answerer(assistant, backend), assistant, the_judge, "ours")
     report.aggregates = aggregate(report.results)
+    report.risk_coverage = risk_coverage(report.results)
     kinds_seen = sorted({r["kind"] for r in report.results})
     report.by_kind = {k: aggregate([r for r in report.results if r["kind"] == k]) for k in kinds_seen}
     for name in compare:
@@ -164,6 +168,7 @@ def run_eval(
     (out_dir / "report.json").write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
     write_markdown(report.to_json(), out_dir / "report.md")
     write_chart(report.to_json(), out_dir / "chart.png")
+    write_risk_coverage(report.to_json(), out_dir / "risk_coverage.png")
     return report
 
 
@@ -231,6 +236,9 @@ def score_answer(q: EvalQuestion, answer: Answer, assistant: Assistant, judge: C
         "refused": answer.refused,
         # what the app shows as backed: every sentence marked supported by the answer-time checker
         "marked_supported": all(s.supported for s in answer.support) if answer.support else None,
+        # the weakest sentence's support (0 when one is not backed): what a verification threshold cuts on
+        "support_score": min((s.score if s.supported else 0.0) for s in answer.support) if answer.support else None,
+        "check_score": answer.check_score,
         "decision": answer.decision.to_json(),
         "citations": list(dict.fromkeys(d for c in answer.citations for d in (c.doc_id, *c.also_in))),
         "retrieved": ranking,
