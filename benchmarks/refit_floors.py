@@ -12,10 +12,12 @@ typed without diacritics. Every choice of floors then gives each question's deci
 asking again (the other rules are unchanged, and switching these off changes no quote).
 
 Fitted on: the external sets' `fit` split (30% of paragraphs), Vietnamese and English questions
-pooled. The objective is the balanced refusal accuracy: the mean of (answerable questions
-answered) and (unanswerable questions refused), so that the seven-to-one share of answerable
-questions does not make "never refuse" the winner. Reported on every set, each with its label;
-the `report` splits and their counterfactual questions (`report-cf`) are out-of-sample.
+pooled. Objectives (`--objective`): `balanced`, the mean of (answerable questions answered) and
+(unanswerable questions refused), so that the seven-to-one share of answerable questions does not
+make "never refuse" the winner; `net`, right answers minus wrong ones (what a user who trusts
+every answer gains). `--rows` re-fits from a saved run's rows without answering again. Reported
+on every set, each with its label; the `report` splits and their counterfactual questions
+(`report-cf`) are out-of-sample.
 """
 
 from __future__ import annotations
@@ -107,15 +109,28 @@ def scores(rows: list[dict], refused: np.ndarray) -> dict[str, float | int]:
     return out
 
 
+def net_gain(rows: list[dict], refused: np.ndarray) -> float:
+    """Right answers minus wrong ones (an answer to an unanswerable question is wrong)."""
+    right = np.array([r["right"] and r["answerable"] for r in rows], dtype=bool)
+    return float((~refused & right).sum() - (~refused & ~right).sum())
+
+
+def objective(name: str, rows: list[dict], refused: np.ndarray) -> float:
+    return net_gain(rows, refused) if name == "net" else float(scores(rows, refused)["balanced_refusal_accuracy"])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "ablation")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "refit_floors.json")
+    parser.add_argument("--objective", choices=("balanced", "net"), default="balanced")
+    parser.add_argument("--rows", type=Path, help="re-fit from this saved run (its .rows.json) instead of answering")
     args = parser.parse_args(argv)
-    embedder = E5Embeddings()
     t0 = time.perf_counter()
-    per_set: dict[str, dict] = {}
-    for name, label, corpus, store, questions in question_sets(args):
+    rows_file = args.work / "refit_floors.rows.json"
+    per_set: dict[str, dict] = json.loads(args.rows.read_text(encoding="utf-8")) if args.rows else {}
+    embedder = None if args.rows else E5Embeddings()
+    for name, label, corpus, store, questions in [] if args.rows else question_sets(args):
         settings = Settings(corpus_dir=corpus, persist_dir=store, llm="extractive", rules_off=",".join(FITTED))
         assistant = Assistant(settings, embedder=embedder)
         assistant.ensure_index()
@@ -128,20 +143,22 @@ def main(argv: list[str] | None = None) -> None:
     best, best_score = before, -1.0
     for values in itertools.product(*GRID.values()):
         floors = dict(zip(GRID, map(float, values), strict=True))
-        score = scores(fit_rows, decide(fit_rows, floors))["balanced_refusal_accuracy"]
+        score = objective(args.objective, fit_rows, decide(fit_rows, floors))
         if score > best_score + 1e-9:
             best, best_score = floors, score
     result = {
         "machine": machine(),
         "fitted_on": "external sets, fit split (Vietnamese and English questions pooled); extractive backend",
-        "objective": "balanced refusal accuracy: mean of (answerable answered) and (unanswerable refused)",
+        "objective": args.objective,
         "floors_before": before,
         "floors_after": best,
         "sets": {
             name: {
                 "label": data["label"],
-                "before": scores(data["rows"], decide(data["rows"], before)),
-                "after": scores(data["rows"], decide(data["rows"], best)),
+                "before": scores(data["rows"], decide(data["rows"], before))
+                | {"net_gain": net_gain(data["rows"], decide(data["rows"], before))},
+                "after": scores(data["rows"], decide(data["rows"], best))
+                | {"net_gain": net_gain(data["rows"], decide(data["rows"], best))},
             }
             for name, data in per_set.items()
         },
@@ -149,8 +166,10 @@ def main(argv: list[str] | None = None) -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    (args.out.with_suffix(".rows.json")).write_text(json.dumps(per_set, ensure_ascii=False), encoding="utf-8")
-    keys = ("false_refusal", "refusal_accuracy", "key_facts", "answer_precision", "balanced_refusal_accuracy")
+    if not args.rows:
+        rows_file.parent.mkdir(parents=True, exist_ok=True)
+        rows_file.write_text(json.dumps(per_set, ensure_ascii=False), encoding="utf-8")
+    keys = ("false_refusal", "refusal_accuracy", "key_facts", "balanced_refusal_accuracy", "net_gain")
     print(f"floors before {before}\nfloors after  {best}")
     print("| set | label | " + " | ".join(f"{k} before → after" for k in keys) + " |")
     print("|---|---|" + "---|" * len(keys))
