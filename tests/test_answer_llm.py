@@ -22,6 +22,7 @@ from assistant.lang.normalize import fold
 from assistant.lang.words import term_coverage
 from assistant.query import build_query
 from assistant.types import ANSWERED, Context, Message, Passage, Retrieval
+from tests.dev_regression import VIETTEL_5G_PRICE
 
 TEXT = (
     "Hội nghị ITU Digital World 2021 do Việt Nam đăng cai. Sự kiện khai mạc tối 12/10 tại Hà Nội. "
@@ -242,8 +243,9 @@ def test_a_model_that_only_restates_the_question_has_refused(indexed):
     assert answered.citations and answered.support[0].supported
 
 
-def test_a_model_that_calls_the_answer_unknown_has_refused(indexed):
-    price = "Giá cước 5G của Viettel năm 2022 là bao nhiêu?"
+@pytest.mark.regression
+def test_regression_a_model_that_calls_the_answer_unknown_has_refused(indexed):
+    price = VIETTEL_5G_PRICE
     unknown = scripted(indexed, price, "Giá cước 5G của Viettel năm 2022 không rõ [1].")
     assert unknown.refused and unknown.citations == [] and unknown.decision.reason == "unsupported_answer"
     undecided = scripted(indexed, price, "Giá cước 5G của Viettel năm 2022 là chưa được xác định [1].")

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from assistant.pipeline import Assistant
+from tests.dev_regression import VIDW_OPENING_DELEGATES
 
 SECRET = "sk-test-PLANTED-SECRET-fault-9876543210"
 TIMEOUT_S = 2.0
@@ -60,15 +61,16 @@ def faulty_server():
 
 
 QUESTIONS = {
-    "vi": "Có bao nhiêu đại biểu tham dự lễ khai mạc VIDW2022?",
+    "vi": VIDW_OPENING_DELEGATES,
     # an English question first asks the server for its translation: a dead server costs one timeout
     "en": "How many delegates attended the opening of Vietnam International Digital Week 2022?",
 }
 
 
+@pytest.mark.regression
 @pytest.mark.parametrize("language", ["vi", "en"])
 @pytest.mark.parametrize("mode", ["500", "malformed", "broken-stream", "hang"])
-def test_faulty_server_falls_back_with_a_notice_and_never_leaks_the_key(
+def test_regression_faulty_server_falls_back_with_a_notice_and_never_leaks_the_key(
     indexed, faulty_server, mode, language, caplog, capsys
 ):
     pytest.importorskip("langchain_openai", reason="the llm extra is not installed")

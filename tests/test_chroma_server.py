@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, copy_seeds, free_port, wait_for_url
+from tests.dev_regression import VIDW_THEME
 
 pytestmark = pytest.mark.slow
 CHROMA = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
@@ -93,7 +94,8 @@ def test_index_ask_eval_and_app_against_a_chroma_server(server, tmp_path):
     assert f"127.0.0.1:{port}" in down.stderr and "chroma run" in down.stderr
 
 
-def test_a_server_that_stops_mid_session_is_a_clear_error(server, tmp_path, embedder):
+@pytest.mark.regression
+def test_regression_a_server_that_stops_mid_session_is_a_clear_error(server, tmp_path, embedder):
     from assistant.config import Settings
     from assistant.errors import StoreUnavailableError
     from assistant.pipeline import Assistant
@@ -108,4 +110,4 @@ def test_a_server_that_stops_mid_session_is_a_clear_error(server, tmp_path, embe
     proc.kill()
     proc.wait()
     with pytest.raises(StoreUnavailableError, match=r"stopped answering|Cannot open"):
-        assistant.ask("Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?")
+        assistant.ask(VIDW_THEME)

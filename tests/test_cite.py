@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ from assistant.config import DecideSettings
 from assistant.decide import after_answer
 from assistant.query import build_query
 from assistant.types import ANSWERED, Answer, Context, Decision, Passage, Query
+from tests.dev_regression import VIDW_DATES_FOLLOW_UP, VIETTEL_5G_PRICE
 
 
 def _uniform(_term: str) -> float:
@@ -79,10 +81,11 @@ def test_finalize_repairs_a_missing_marker_and_flags_an_invented_sentence():
     assert not answer.support[1].supported and answer.support[1].cited == ()
 
 
-def test_a_marker_naming_a_passage_that_does_not_back_the_sentence_moves_to_one_that_does():
+@pytest.mark.regression
+def test_regression_a_marker_naming_a_passage_that_does_not_back_the_sentence_moves_to_one_that_does():
     opening = Passage("a", "d", "Tuần lễ Số Quốc tế Việt Nam 2022 khai mạc vào sáng ngày 11/10 tại Hà Nội.")
     dates = Passage("b", "d", "Tuần lễ Số Quốc tế Việt Nam sẽ diễn ra từ ngày 11-14/10.", title="VIDW 2022")
-    question = "Nó diễn ra từ ngày nào đến ngày nào?"
+    question = VIDW_DATES_FOLLOW_UP
     moved = finalize_reply(
         question, "Tuần lễ Số Quốc tế Việt Nam 2022 diễn ra từ ngày 11-14/10 [1].", [opening, dates], "t"
     )
@@ -156,10 +159,11 @@ def test_repair_leaves_only_valid_markers_and_never_supports_an_invented_sentenc
             raise AssertionError(f"fact left uncited: {sentence}")
 
 
-def test_restating_the_question_backs_nothing():
+@pytest.mark.regression
+def test_regression_restating_the_question_backs_nothing():
     # was citations.backed_by_any: now the `unsupported_answer` rule of decide.py, judged after the reply
     passages = [Passage("c1", "d1", "Viettel chính thức thử nghiệm mạng 5G tại Hà Nội từ năm 2019 với nhiều trạm.")]
-    question = "Giá cước 5G của Viettel năm 2022 là bao nhiêu?"
+    question = VIETTEL_5G_PRICE
     query, context = shown(question, passages)
 
     def judged(reply: str) -> Decision:

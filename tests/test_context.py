@@ -1,6 +1,9 @@
 """What the reader is shown: the best passages, each cut to its best sentences, numbered, within budget."""
 
+import pytest
+
 from assistant.ingest.chunking import tiktoken_counter
+from tests.dev_regression import VIDW_THEME
 
 
 def context_for(assistant, question, history=(), **settings):
@@ -23,8 +26,9 @@ def test_the_best_sentence_of_a_how_many_question_holds_a_number(indexed):
     assert best.text in context.texts[best.n - 1]  # the reader is shown it, in the passage it is numbered by
 
 
-def test_passages_are_numbered_in_the_order_shown_and_cut_to_their_best_sentences(indexed):
-    context = context_for(indexed, "Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?")
+@pytest.mark.regression
+def test_regression_passages_are_numbered_in_the_order_shown_and_cut_to_their_best_sentences(indexed):
+    context = context_for(indexed, VIDW_THEME)
     assert 1 <= len(context.passages) <= indexed.settings.context.top_k
     assert len(context.texts) == len(context.passages)
     for passage, text in zip(context.passages, context.texts, strict=True):
@@ -41,8 +45,9 @@ def test_what_is_shown_fits_the_token_budget(indexed):
     assert spent <= 120 or (len(context.texts) == 1 and spent == first)  # one sentence always gets in
 
 
-def test_whole_passages_are_shown_when_no_sentence_limit_is_set(indexed):
-    context = context_for(indexed, "Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?", passage_sentences=0)
+@pytest.mark.regression
+def test_regression_whole_passages_are_shown_when_no_sentence_limit_is_set(indexed):
+    context = context_for(indexed, VIDW_THEME, passage_sentences=0)
     assert context.texts == [p.text for p in context.passages]
 
 

@@ -11,6 +11,7 @@ from assistant.lang.detect import is_english
 from assistant.pipeline import Assistant
 from assistant.types import Message
 from tests.conftest import free_port
+from tests.dev_regression import VIDW_DATES_FOLLOW_UP, VIDW_OPENING_DELEGATES, VIDW_THEME
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
@@ -38,12 +39,13 @@ def test_local_refuses_what_the_articles_do_not_say(local):
     assert answer.refused and answer.citations == []
 
 
-def test_local_follow_up(local):
+@pytest.mark.regression
+def test_regression_local_follow_up(local):
     history = [
-        Message("user", "Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?"),
+        Message("user", VIDW_THEME),
         Message("assistant", "Chủ đề là “Đối tác toàn cầu vì tương lai số bền vững” [1]."),
     ]
-    answer = local.ask("Nó diễn ra từ ngày nào đến ngày nào?", history=history)
+    answer = local.ask(VIDW_DATES_FOLLOW_UP, history=history)
     assert not answer.refused
     assert "14/10" in answer.text or "14 tháng 10" in answer.text
     assert {c.doc_id for c in answer.citations} & {"001_49942c841792d2c4", "002_f8a9d01e470f1569"}
@@ -69,10 +71,11 @@ def _api_assistant(indexed, base_url: str, timeout: float = 60.0) -> Assistant:
     return Assistant(settings, embedder=indexed.embedder)
 
 
-def test_openai_compatible_server_round_trip(indexed, llama_server, caplog):
+@pytest.mark.regression
+def test_regression_openai_compatible_server_round_trip(indexed, llama_server, caplog):
     _, url = llama_server
     api = _api_assistant(indexed, url)
-    stream = api.stream("Có bao nhiêu đại biểu tham dự lễ khai mạc VIDW2022?")
+    stream = api.stream(VIDW_OPENING_DELEGATES)
     tokens = list(stream)
     answer = stream.answer
     assert len(tokens) >= 2 and answer.backend == "openai" and not answer.notice
@@ -94,9 +97,10 @@ def test_server_stopped_mid_question_falls_back_to_extractive(indexed, llama_ser
     assert SECRET not in caplog.text and SECRET not in answer.notice
 
 
-def test_refused_connection_falls_back(indexed):
+@pytest.mark.regression
+def test_regression_refused_connection_falls_back(indexed):
     api = _api_assistant(indexed, f"http://127.0.0.1:{free_port()}/v1", timeout=5)
-    answer = api.ask("Có bao nhiêu đại biểu tham dự lễ khai mạc VIDW2022?")
+    answer = api.ask(VIDW_OPENING_DELEGATES)
     assert answer.notice and "350" in answer.text
     assert "không kết nối được" in answer.notice and answer.backend == "extractive"
     assert SECRET not in answer.notice

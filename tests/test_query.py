@@ -5,11 +5,13 @@ import pytest
 from assistant.errors import InvalidInputFileError
 from assistant.query import answer_type, build_query, condense, is_follow_up, parse_history, question_parts
 from assistant.types import Message
+from tests.dev_regression import VIDW_THEME
 
-HISTORY = (Message("user", "Tuần lễ Số Quốc tế Việt Nam 2022 có chủ đề gì?"), Message("assistant", "… [1]."))
+HISTORY = (Message("user", VIDW_THEME), Message("assistant", "… [1]."))
 
 
-def test_a_standalone_question_keeps_its_own_words_for_retrieval():
+@pytest.mark.regression
+def test_regression_a_standalone_question_keeps_its_own_words_for_retrieval():
     q = "Hội nghị Thế giới số ITU Digital World 2021 khai mạc vào ngày nào trong tháng 10?"
     query = build_query(q, HISTORY)
     assert not query.follow_up and query.standalone == q
@@ -17,7 +19,8 @@ def test_a_standalone_question_keeps_its_own_words_for_retrieval():
     assert query.numbers == {"2021", "10"} and query.self_contained
 
 
-def test_a_follow_up_is_searched_with_the_conversations_subject():
+@pytest.mark.regression
+def test_regression_a_follow_up_is_searched_with_the_conversations_subject():
     assert is_follow_up("Nó diễn ra khi nào?")
     query = build_query("Nó diễn ra khi nào?", HISTORY)
     assert query.follow_up and "Tuần lễ Số" in query.standalone and not query.self_contained
