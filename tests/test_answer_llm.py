@@ -22,13 +22,12 @@ from assistant.lang.normalize import fold
 from assistant.lang.words import term_coverage
 from assistant.query import build_query
 from assistant.types import ANSWERED, Context, Message, Passage, Retrieval
-from tests.dev_regression import VIETTEL_5G_PRICE
+from tests.dev_regression import VIDW_DELEGATES, VIETTEL_5G_PRICE
 
 TEXT = (
     "Hội nghị ITU Digital World 2021 do Việt Nam đăng cai. Sự kiện khai mạc tối 12/10 tại Hà Nội. "
     "Thời tiết hôm đó đẹp. Nhiều doanh nghiệp tham gia triển lãm. Bế mạc ngày 14/10."
 )
-VIDW_DELEGATES = "Có bao nhiêu đại biểu tham dự khai mạc VIDW2022?"
 
 
 def _answerer(budget: int = 10_000, examples: bool = True) -> LLMAnswerer:
@@ -65,7 +64,8 @@ def _builder(indexed, count_tokens=None, **settings) -> ContextBuilder:
     )
 
 
-def test_focus_sends_the_sentence_holding_the_asked_for_number(indexed):
+@pytest.mark.regression
+def test_regression_focus_sends_the_sentence_holding_the_asked_for_number(indexed):
     query = indexed.analyse(VIDW_DELEGATES)
     retrieval = indexed.retrieve(query)
     context = _builder(indexed, top_k=3, passage_sentences=2, context_pool=5).build(query, retrieval)
@@ -74,7 +74,8 @@ def test_focus_sends_the_sentence_holding_the_asked_for_number(indexed):
     assert all(len(t) < len(p.text) for p, t in zip(context.passages, context.texts, strict=True) if len(p.text) > 400)
 
 
-def test_a_token_budget_keeps_the_best_sentences_and_stays_within_it(indexed):
+@pytest.mark.regression
+def test_regression_a_token_budget_keeps_the_best_sentences_and_stays_within_it(indexed):
     query = indexed.analyse(VIDW_DELEGATES)
     retrieval = indexed.retrieve(query, k=10)
     words = lambda s: len(s.split())  # noqa: E731
@@ -88,7 +89,8 @@ def test_a_token_budget_keeps_the_best_sentences_and_stays_within_it(indexed):
     assert {p.chunk_id for p in focused.passages} <= {p.chunk_id for p in unbounded.passages}
 
 
-def test_a_passage_far_below_the_best_is_left_out(indexed):
+@pytest.mark.regression
+def test_regression_a_passage_far_below_the_best_is_left_out(indexed):
     query = indexed.analyse(VIDW_DELEGATES)
     retrieval = indexed.retrieve(query, k=10)
     options = {"top_k": 3, "passage_sentences": 2, "context_pool": 10}
@@ -255,7 +257,7 @@ def test_regression_a_model_that_calls_the_answer_unknown_has_refused(indexed):
     english = scripted(
         indexed,
         "How many delegates attended the opening of VIDW2022?",
-        "Có bao nhiêu đại biểu tham dự khai mạc VIDW2022?",  # the translation for retrieval
+        VIDW_DELEGATES,  # the translation for retrieval
         "The number is not specified in the passages.",
     )
     assert english.refused and english.decision.reason == "model_refused"

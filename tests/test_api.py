@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 
 from assistant.app.api import MODEL_ID, AnswerSlots, QueueFullError, build_api, parse_request
 from assistant.errors import InvalidQuestionError
+from tests.dev_regression import VIETTEL_CEO
 
-QUESTION = {"role": "user", "content": "Ai là Tổng Giám đốc Tập đoàn Viettel?"}
+QUESTION = {"role": "user", "content": VIETTEL_CEO}
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,8 @@ def auth(key: str = "bi-mat-123") -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def test_requests_are_parsed_as_the_openai_clients_send_them():
+@pytest.mark.regression
+def test_regression_requests_are_parsed_as_the_openai_clients_send_them():
     models = [MODEL_ID, f"{MODEL_ID}:extractive"]
     body = {
         "model": f"{MODEL_ID}:extractive",
@@ -54,7 +56,8 @@ def test_requests_are_parsed_as_the_openai_clients_send_them():
             parse_request(bad, models)
 
 
-def test_the_key_is_required_when_set_and_errors_have_the_openai_shape(api):
+@pytest.mark.regression
+def test_regression_the_key_is_required_when_set_and_errors_have_the_openai_shape(api):
     assert api.get("/v1/models").status_code == 401
     wrong = api.post("/v1/chat/completions", json={"messages": [QUESTION]}, headers=auth("sai"))
     assert wrong.status_code == 401 and wrong.json()["error"]["type"] == "invalid_api_key"
@@ -67,7 +70,8 @@ def test_the_key_is_required_when_set_and_errors_have_the_openai_shape(api):
     assert empty.status_code == 400 and empty.json()["error"]["message"]
 
 
-def test_an_answer_carries_its_citations_streamed_or_not(api, indexed):
+@pytest.mark.regression
+def test_regression_an_answer_carries_its_citations_streamed_or_not(api, indexed):
     body = {"model": MODEL_ID, "messages": [QUESTION]}
     reply = api.post("/v1/chat/completions", json=body, headers=auth()).json()
     expected = indexed.ask(QUESTION["content"])

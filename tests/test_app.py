@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, copy_seeds, free_port, wait_for_url
+from tests.dev_regression import VIETTEL_CEO
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"
@@ -152,8 +153,9 @@ def ask_in_page(driver, url: str, question: str, timeout: float = 300) -> dict[s
 
 
 # --- API -----------------------------------------------------------------------------------------
-def test_api_ask_answers_with_the_right_article(client):
-    text, answer = client.predict("Ai là Tổng Giám đốc Tập đoàn Viettel?", [], api_name="/ask")
+@pytest.mark.regression
+def test_regression_api_ask_answers_with_the_right_article(client):
+    text, answer = client.predict(VIETTEL_CEO, [], api_name="/ask")
     assert "Lê Đăng Dũng" in text and "[1]" in text
     assert answer["citations"][0]["doc_id"] == "003_b67893258f750185"
     assert answer["refused"] is False and set(answer["timings"]) >= {"retrieve_ms", "generate_ms", "total_ms"}
@@ -202,11 +204,12 @@ def test_upload_through_the_app_indexes_good_files_and_refuses_bad_ones(app, cli
 
 
 # --- real browser --------------------------------------------------------------------------------
-def test_browser_streams_an_answer_and_opens_a_citation(app, browser):
+@pytest.mark.regression
+def test_regression_browser_streams_an_answer_and_opens_a_citation(app, browser):
     from selenium.webdriver.common.by import By
 
     url = app[0]
-    timing = ask_in_page(browser, url, "Ai là Tổng Giám đốc Tập đoàn Viettel?")
+    timing = ask_in_page(browser, url, VIETTEL_CEO)
     answer = browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1]
     assert "Lê Đăng Dũng" in answer.text
     source = answer.find_element(By.CSS_SELECTOR, "details.source")
@@ -228,14 +231,15 @@ def test_browser_streams_an_answer_and_opens_a_citation(app, browser):
     assert not browser.find_elements(By.CSS_SELECTOR, "#chat .answer")
 
 
-def test_browser_shows_the_passages_while_the_local_model_loads_and_writes(tmp_path, browser):
+@pytest.mark.regression
+def test_regression_browser_shows_the_passages_while_the_local_model_loads_and_writes(tmp_path, browser):
     """Asked the moment the page opens: the passages show before the model (still loading) writes."""
     from selenium.webdriver.common.by import By
 
     pytest.importorskip("llama_cpp")
     proc, url, _log = start_app(tmp_path, "local")
     try:
-        timing = ask_in_page(browser, url, "Ai là Tổng Giám đốc Tập đoàn Viettel?")
+        timing = ask_in_page(browser, url, VIETTEL_CEO)
         assert "Lê Đăng Dũng" in timing["preview"] and "[1]" in timing["preview"]
         assert timing["sources_s"] < timing["first_token_s"] <= timing["done_s"]
         answer = browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1]
@@ -289,7 +293,8 @@ class _ScriptedChat(BaseHTTPRequestHandler):
         pass
 
 
-def test_browser_marks_a_sentence_its_sources_do_not_back(tmp_path, browser):
+@pytest.mark.regression
+def test_regression_browser_marks_a_sentence_its_sources_do_not_back(tmp_path, browser):
     """A model reply with one backed sentence and one invented one (a count and a year no passage
     states): the page shows the invented sentence as not verified, and only that one."""
     from selenium.webdriver.common.by import By
@@ -304,7 +309,7 @@ def test_browser_marks_a_sentence_its_sources_do_not_back(tmp_path, browser):
     base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     proc, url, _log = start_app(tmp_path, "openai", {"ASSISTANT_OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-x"})
     try:
-        ask_in_page(browser, url, "Ai là Tổng Giám đốc Tập đoàn Viettel?")
+        ask_in_page(browser, url, VIETTEL_CEO)
         answer = browser.find_elements(By.CSS_SELECTOR, "#chat .answer")[-1]
         flagged = [e.text for e in answer.find_elements(By.CSS_SELECTOR, ".answer-text .chua-kiem-chung")]
         assert len(flagged) == 1 and "95 doanh nghiệp" in flagged[0], answer.text
@@ -517,13 +522,14 @@ def test_browser_removes_an_article_and_it_is_gone_from_answers(app, client, bro
     assert "can-tho-5g" not in answer.text and "85 trạm" not in answer.text
 
 
-def test_browser_keeps_conversations_across_a_reload_and_only_in_this_browser(app, browser):
+@pytest.mark.regression
+def test_regression_browser_keeps_conversations_across_a_reload_and_only_in_this_browser(app, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     url = app[0]
     browser.get(url)
-    ask_in_page(browser, url, "Ai là Tổng Giám đốc Tập đoàn Viettel?")
+    ask_in_page(browser, url, VIETTEL_CEO)
     time.sleep(2)  # saving runs after the answer
     browser.refresh()
     WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
@@ -547,7 +553,7 @@ def test_browser_keeps_conversations_across_a_reload_and_only_in_this_browser(ap
     browser.find_element(By.CSS_SELECTOR, "#export").click()
     exported = WebDriverWait(browser, 30).until(lambda _d: next(iter(downloads.glob("hoi-thoai-*.md")), None))
     markdown = exported.read_text(encoding="utf-8")
-    assert markdown.startswith("# Ai là Tổng Giám đốc Tập đoàn Viettel?") and "**Nguồn**" in markdown
+    assert markdown.startswith(f"# {VIETTEL_CEO}") and "**Nguồn**" in markdown
     assert "Lê Đăng Dũng" in markdown and "[1]" in markdown and "## 2. Ông ấy nói về tác động" in markdown
     shutil.rmtree(downloads, ignore_errors=True)
 
@@ -579,12 +585,13 @@ def test_browser_keeps_conversations_across_a_reload_and_only_in_this_browser(ap
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def test_the_openai_client_gets_cited_answers_streamed_and_not(app):
+@pytest.mark.regression
+def test_regression_the_openai_client_gets_cited_answers_streamed_and_not(app):
     from openai import OpenAI
 
     client = OpenAI(base_url=app[0] + "v1", api_key="not-needed")
     assert "tro-ly-chuyen-doi-so" in [m.id for m in client.models.list()]
-    question = {"role": "user", "content": "Ai là Tổng Giám đốc Tập đoàn Viettel?"}
+    question = {"role": "user", "content": VIETTEL_CEO}
     reply = client.chat.completions.create(model="tro-ly-chuyen-doi-so", messages=[question])
     text = reply.choices[0].message.content
     assert "Lê Đăng Dũng" in text and "[1]" in text and reply.choices[0].finish_reason == "stop"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, copy_seeds, free_port, wait_for_url
-from tests.dev_regression import VIDW_THEME
+from tests.dev_regression import VIDW_THEME, VIETTEL_CEO
 
 pytestmark = pytest.mark.slow
 CHROMA = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
@@ -52,7 +52,8 @@ def _cli(env, *args):
     )
 
 
-def test_index_ask_eval_and_app_against_a_chroma_server(server, tmp_path):
+@pytest.mark.regression
+def test_regression_index_ask_eval_and_app_against_a_chroma_server(server, tmp_path):
     proc, port = server
     env = os.environ | {
         "ASSISTANT_CORPUS_DIR": str(copy_seeds(tmp_path / "seeds")),
@@ -67,7 +68,7 @@ def test_index_ask_eval_and_app_against_a_chroma_server(server, tmp_path):
     assert "added 0, updated 0, removed 0" in _cli(env, "index").stdout  # incremental on the server too
     assert not (tmp_path / "unused-local-store").exists()  # nothing was written locally
 
-    out = _cli(env, "ask", "Ai là Tổng Giám đốc Tập đoàn Viettel?", "--json")
+    out = _cli(env, "ask", VIETTEL_CEO, "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["citations"][0]["doc_id"] == "003_b67893258f750185"
 
@@ -81,7 +82,7 @@ def test_index_ask_eval_and_app_against_a_chroma_server(server, tmp_path):
 
     app, url, _ = start_app(tmp_path / "app", extra_env={k: v for k, v in env.items() if k.startswith("ASSISTANT_C")})
     try:
-        _text, answer = Client(url, verbose=False).predict("Ai là Tổng Giám đốc Tập đoàn Viettel?", [], api_name="/ask")
+        _text, answer = Client(url, verbose=False).predict(VIETTEL_CEO, [], api_name="/ask")
         assert answer["citations"][0]["doc_id"] == "003_b67893258f750185"
     finally:
         app.terminate()
@@ -89,7 +90,7 @@ def test_index_ask_eval_and_app_against_a_chroma_server(server, tmp_path):
 
     proc.kill()  # the server goes away
     proc.wait()
-    down = _cli(env, "ask", "Ai là Tổng Giám đốc Tập đoàn Viettel?")
+    down = _cli(env, "ask", VIETTEL_CEO)
     assert down.returncode == 2 and "Traceback" not in down.stderr
     assert f"127.0.0.1:{port}" in down.stderr and "chroma run" in down.stderr
 
@@ -106,7 +107,7 @@ def test_regression_a_server_that_stops_mid_session_is_a_clear_error(server, tmp
     )
     assistant = Assistant(settings, embedder=embedder)
     assistant.index()
-    assert not assistant.ask("Ai là Tổng Giám đốc Tập đoàn Viettel?").refused
+    assert not assistant.ask(VIETTEL_CEO).refused
     proc.kill()
     proc.wait()
     with pytest.raises(StoreUnavailableError, match=r"stopped answering|Cannot open"):

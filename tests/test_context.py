@@ -3,7 +3,7 @@
 import pytest
 
 from assistant.ingest.chunking import tiktoken_counter
-from tests.dev_regression import VIDW_THEME
+from tests.dev_regression import VIDW_THEME, VIETTEL_CEO
 
 
 def context_for(assistant, question, history=(), **settings):
@@ -51,14 +51,16 @@ def test_regression_whole_passages_are_shown_when_no_sentence_limit_is_set(index
     assert context.texts == [p.text for p in context.passages]
 
 
-def test_a_passage_far_below_the_best_is_left_out_only_with_the_margin(indexed):
-    question = "Ai là Tổng Giám đốc Tập đoàn Viettel?"
+@pytest.mark.regression
+def test_regression_a_passage_far_below_the_best_is_left_out_only_with_the_margin(indexed):
+    question = VIETTEL_CEO
     narrow = context_for(indexed, question, passage_margin=0.01)
     wide = context_for(indexed, question, passage_margin=0.0)
     assert len(narrow.passages) < len(wide.passages) == indexed.settings.context.top_k
 
 
-def test_evidence_is_every_heading_and_text_the_reader_reads(indexed):
-    context = context_for(indexed, "Ai là Tổng Giám đốc Tập đoàn Viettel?")
+@pytest.mark.regression
+def test_regression_evidence_is_every_heading_and_text_the_reader_reads(indexed):
+    context = context_for(indexed, VIETTEL_CEO)
     evidence = context.evidence()
     assert all(p.title in evidence and t in evidence for p, t in zip(context.passages, context.texts, strict=True))

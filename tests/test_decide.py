@@ -10,6 +10,7 @@ from assistant.config import DecideSettings
 from assistant.errors import AssistantError
 from assistant.query import build_query
 from assistant.types import ANSWERED, Answer, Context, Passage, Retrieval, ScoredSentence, SentenceSupport
+from tests.dev_regression import VIETTEL_CEO, VIETTEL_CEO_NO_DIACRITICS
 
 VIETTEL = Passage(
     "c1", "d1", "Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel từ năm 2018.", title="Viettel", date="12/10/2021"
@@ -34,18 +35,21 @@ def before(question, passages, answerer="extractive", settings=SETTINGS, **kw):
     return decide.before_answer(query, retrieval, context, answerer, settings, uniform)
 
 
-def test_an_answerable_question_passes_every_rule():
-    assert before("Ai là Tổng Giám đốc Tập đoàn Viettel?", [VIETTEL]) == ANSWERED
+@pytest.mark.regression
+def test_regression_an_answerable_question_passes_every_rule():
+    assert before(VIETTEL_CEO, [VIETTEL]) == ANSWERED
 
 
-def test_no_passage_is_a_refusal_that_cannot_be_switched_off():
+@pytest.mark.regression
+def test_regression_no_passage_is_a_refusal_that_cannot_be_switched_off():
     off = DecideSettings(rules_off=frozenset(decide.switchable()))
-    assert before("Ai là Tổng Giám đốc Tập đoàn Viettel?", [], settings=off).reason == "no_passages"
+    assert before(VIETTEL_CEO, [], settings=off).reason == "no_passages"
     assert "no_passages" not in decide.switchable()
 
 
-def test_off_topic_uses_the_floor_of_the_questions_language():
-    refused = before("Ai là Tổng Giám đốc Tập đoàn Viettel?", [VIETTEL], dense=0.70)
+@pytest.mark.regression
+def test_regression_off_topic_uses_the_floor_of_the_questions_language():
+    refused = before(VIETTEL_CEO, [VIETTEL], dense=0.70)
     assert refused.reason == "off_topic" and "0.700" in refused.detail and refused.message_vi
     english = "Who is the chief executive of the Viettel Group?"
     floor = SETTINGS.min_dense_similarity_en
@@ -53,8 +57,9 @@ def test_off_topic_uses_the_floor_of_the_questions_language():
     assert before(english, [VIETTEL], dense=floor - 0.001, answerer="llm").reason == "off_topic"
 
 
-def test_off_topic_lets_a_question_typed_without_diacritics_through_on_its_folded_terms():
-    assert before("tong giam doc tap doan viettel la ai?", [VIETTEL], dense=0.70).answered
+@pytest.mark.regression
+def test_regression_off_topic_lets_a_question_typed_without_diacritics_through_on_its_folded_terms():
+    assert before(VIETTEL_CEO_NO_DIACRITICS.lower(), [VIETTEL], dense=0.70).answered
     assert before("gia ve hoi cho sach la bao nhieu?", [VIETTEL], dense=0.70).reason == "off_topic"
 
 
@@ -97,17 +102,19 @@ def test_a_rule_switched_off_lets_the_next_one_decide():
 
 
 def after(reply: str, support: list[SentenceSupport] | None = None, answerer: str = "llm"):
-    query, _retrieval, context = situation("Ai là Tổng Giám đốc Tập đoàn Viettel?", [VIETTEL])
+    query, _retrieval, context = situation(VIETTEL_CEO, [VIETTEL])
     draft = Answer(query.text, reply, cite([VIETTEL], [1]), ANSWERED, "openai", support=support or [])
     return decide.after_answer(query, context, draft, reply, answerer, SETTINGS, uniform)
 
 
-def test_the_models_own_refusal_is_a_refusal():
+@pytest.mark.regression
+def test_regression_the_models_own_refusal_is_a_refusal():
     assert after("Tôi không tìm thấy thông tin này trong các bài viết.").reason == "model_refused"
     assert after("The passages do not contain this; it is not specified.").reason == "model_refused"
 
 
-def test_a_reply_none_of_whose_sentences_the_passages_back_is_withheld():
+@pytest.mark.regression
+def test_regression_a_reply_none_of_whose_sentences_the_passages_back_is_withheld():
     invented = "Đó là ông Trần Văn Khải, nhậm chức năm 1999."
     assert after(invented, [SentenceSupport(invented, (1,), 0.1, False)]).reason == "unsupported_answer"
     backed = "Đó là ông Lê Đăng Dũng."
@@ -133,7 +140,8 @@ def test_a_quote_that_holds_few_of_the_questions_key_terms_is_refused():
     assert decide.after_answer(query, context, draft, on_topic, "extractive", SETTINGS, uniform) == ANSWERED
 
 
-def test_reply_rules_do_not_judge_a_quote():
+@pytest.mark.regression
+def test_regression_reply_rules_do_not_judge_a_quote():
     quote = "Không có thông tin nào khác về Tổng Giám đốc Tập đoàn Viettel."
     support = [SentenceSupport(quote, (1,), 1.0, True)]
     assert after(quote, support, answerer="llm").reason == "model_refused"

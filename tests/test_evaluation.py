@@ -6,7 +6,7 @@ from assistant.errors import InvalidInputFileError
 from assistant.evaluation.dataset import load_questions
 from assistant.evaluation.metrics import doc_ranking, key_facts_present, mrr_at_k, recall_at_k
 from assistant.evaluation.runner import run_eval
-from tests.dev_regression import VIDW_THEME
+from tests.dev_regression import VIDW_THEME, VIETTEL_CEO
 
 
 def test_recall_and_mrr_on_known_cases():
@@ -44,12 +44,13 @@ def test_malformed_question_files_name_the_problem(tmp_path, content, message):
         load_questions(path)
 
 
-def test_eval_run_writes_reports(indexed, tmp_path):
+@pytest.mark.regression
+def test_regression_eval_run_writes_reports(indexed, tmp_path):
     questions = tmp_path / "q.jsonl"
     rows = [
         {
             "id": "a",
-            "question": "Ai là Tổng Giám đốc Tập đoàn Viettel?",
+            "question": VIETTEL_CEO,
             "history": [],
             "answerable": True,
             "must_include": [["Lê Đăng Dũng"]],
@@ -99,7 +100,7 @@ def test_regression_the_competent_baseline_retrieves_with_langchains_ensemble_ov
     from assistant.evaluation.baselines import CompetentPipeline
 
     competent = CompetentPipeline(indexed.settings, indexed.embedder, depth=10)
-    ranking = doc_ranking([p.doc_ids for p in competent.retrieve("Ai là Tổng Giám đốc Tập đoàn Viettel?", [])])
+    ranking = doc_ranking([p.doc_ids for p in competent.retrieve(VIETTEL_CEO, [])])
     assert ranking[0] == "003_b67893258f750185"
     # fused: at most 10 chunks from each retriever, without duplicates
     passages = competent.retrieve(VIDW_THEME, [])

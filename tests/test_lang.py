@@ -17,7 +17,11 @@ from assistant.lang.restore import restore_diacritics
 from assistant.lang.sentences import split_sentences
 from assistant.lang.words import content_terms, overlap_ratio, search_terms, term_coverage
 from assistant.query import answer_type, build_query
-from tests.dev_regression import DIGITAL_DAY_NO_DIACRITICS, ITU_SECRETARY_GENERAL_NO_DIACRITICS
+from tests.dev_regression import (
+    DIGITAL_DAY_NO_DIACRITICS,
+    ITU_SECRETARY_GENERAL_NO_DIACRITICS,
+    VIETTEL_5G_PRICE_NO_YEAR,
+)
 
 LEXICONS = Path(__file__).resolve().parent.parent / "assistant" / "lang" / "lexicons"
 
@@ -132,8 +136,9 @@ class TestTerms:
         assert term_coverage("50% of the world is unconnected", passage).missing_numbers == 0
         assert term_coverage("COVID-19 kéo dài 18 tháng", passage).missing_numbers == 0
 
-    def test_coverage_tells_a_neighbouring_topic_apart(self):
-        q = "Giá cước 5G của Viettel là bao nhiêu?"
+    @pytest.mark.regression
+    def test_regression_coverage_tells_a_neighbouring_topic_apart(self):
+        q = VIETTEL_5G_PRICE_NO_YEAR
         assert term_coverage(q, "Giá cước 5G của Viettel là 100.000 đồng.").score == 1.0
         assert term_coverage(q, "Hội nghị ASEAN về 5G cuộc họp.").score < 0.5
         assert term_coverage("Hội nghị năm 2023?", "Hội nghị năm 2022").missing_numbers == 1

@@ -11,7 +11,7 @@ from assistant.lang.detect import is_english
 from assistant.pipeline import Assistant
 from assistant.types import Message
 from tests.conftest import free_port
-from tests.dev_regression import VIDW_DATES_FOLLOW_UP, VIDW_OPENING_DELEGATES, VIDW_THEME
+from tests.dev_regression import VIDW_DATES_FOLLOW_UP, VIDW_OPENING_DELEGATES, VIDW_THEME, VIETTEL_CEO
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
@@ -23,8 +23,9 @@ def local(indexed) -> Assistant:
     return Assistant(settings, embedder=indexed.embedder)
 
 
-def test_local_model_answers_streamed_and_cited(local):
-    stream = local.stream("Ai là Tổng Giám đốc Tập đoàn Viettel?")
+@pytest.mark.regression
+def test_regression_local_model_answers_streamed_and_cited(local):
+    stream = local.stream(VIETTEL_CEO)
     tokens = list(stream)
     answer = stream.answer
     assert len(tokens) > 3  # streamed token by token, not one block
@@ -51,12 +52,13 @@ def test_regression_local_follow_up(local):
     assert {c.doc_id for c in answer.citations} & {"001_49942c841792d2c4", "002_f8a9d01e470f1569"}
 
 
-def test_the_app_opens_while_the_model_loads_and_a_question_waits_for_it(indexed):
+@pytest.mark.regression
+def test_regression_the_app_opens_while_the_model_loads_and_a_question_waits_for_it(indexed):
     from assistant.app.ui import prepare
 
     assistant = prepare(indexed.settings.replace(llm="local"))
     assert assistant.loading("local")  # prepare returned before the model finished loading
-    answer = assistant.ask("Ai là Tổng Giám đốc Tập đoàn Viettel?")
+    answer = assistant.ask(VIETTEL_CEO)
     assert answer.backend == "local" and "Lê Đăng Dũng" in answer.text
     assert not assistant.loading("local")
 

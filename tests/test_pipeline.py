@@ -7,11 +7,12 @@ from assistant.answer.llm import LLMAnswerer
 from assistant.cite import missing_part_query, parse_markers
 from assistant.errors import InvalidQuestionError
 from assistant.types import Message
-from tests.dev_regression import VIDW_OPENING_DELEGATES, VIDW_THEME
+from tests.dev_regression import VIDW_DELEGATES_SHORT, VIDW_OPENING_DELEGATES, VIDW_THEME, VIETTEL_CEO
 
 
-def test_answer_cites_the_right_article(indexed):
-    answer = indexed.ask("Ai là Tổng Giám đốc Tập đoàn Viettel?")
+@pytest.mark.regression
+def test_regression_answer_cites_the_right_article(indexed):
+    answer = indexed.ask(VIETTEL_CEO)
     assert not answer.refused
     assert "Lê Đăng Dũng" in answer.text
     assert answer.citations and answer.citations[0].doc_id == "003_b67893258f750185"
@@ -139,6 +140,7 @@ def test_switching_off_the_other_event_steps_leaves_one_citation(indexed):
     assert not answer.refused and len(answer.support[0].cited) == 1 and len(answer.citations) == 1
 
 
+@pytest.mark.regression
 @pytest.mark.parametrize(
     ("reply", "reason"),
     [
@@ -148,16 +150,17 @@ def test_switching_off_the_other_event_steps_leaves_one_citation(indexed):
         ("Tổng Giám đốc Tập đoàn Viettel là ông Trần Văn Khải, nhậm chức năm 1999 [1].", "unsupported_answer"),
     ],
 )
-def test_a_reply_that_answers_nothing_the_passages_back_is_refused_by_its_rule(indexed, reply, reason):
-    answer = ask_scripted(indexed, "Ai là Tổng Giám đốc Tập đoàn Viettel?", reply)
+def test_regression_a_reply_that_answers_nothing_the_passages_back_is_refused_by_its_rule(indexed, reply, reason):
+    answer = ask_scripted(indexed, VIETTEL_CEO, reply)
     assert answer.refused and answer.decision.reason == reason and not answer.citations
     # switched off, that rule lets the reply through (a later rule may still object)
-    again = ask_scripted(indexed, "Ai là Tổng Giám đốc Tập đoàn Viettel?", reply, rules_off=reason)
+    again = ask_scripted(indexed, VIETTEL_CEO, reply, rules_off=reason)
     assert again.decision.reason != reason
 
 
-def test_a_backed_reply_is_shown_with_its_citation_and_support(indexed):
-    answer = ask_scripted(indexed, "Ai là Tổng Giám đốc Tập đoàn Viettel?", "Đó là ông Lê Đăng Dũng [1].")
+@pytest.mark.regression
+def test_regression_a_backed_reply_is_shown_with_its_citation_and_support(indexed):
+    answer = ask_scripted(indexed, VIETTEL_CEO, "Đó là ông Lê Đăng Dũng [1].")
     assert not answer.refused and answer.decision.reason == "answered"
     assert answer.citations[0].doc_id == "003_b67893258f750185"
     assert answer.support[0].supported and answer.citations[0].quote in answer.citations[0].text
@@ -171,7 +174,7 @@ WRONG_REPLIES = [
         "Có hơn 350 đại biểu dự khai mạc ITU Digital World 2021 [1].",
     ),
     (  # noun swap: the right number with another noun
-        "Có bao nhiêu đại biểu dự khai mạc VIDW2022?",
+        VIDW_DELEGATES_SHORT,
         "Có hơn 350 doanh nghiệp tham dự khai mạc VIDW2022 [1].",
     ),
     (  # a date whose numbers each occur somewhere, but not as this date
@@ -189,18 +192,20 @@ WRONG_REPLIES = [
 ]
 
 
+@pytest.mark.regression
 @pytest.mark.parametrize(("question", "reply"), WRONG_REPLIES)
-def test_a_wrong_reply_is_refused_or_marked_unbacked(indexed, question, reply):
+def test_regression_a_wrong_reply_is_refused_or_marked_unbacked(indexed, question, reply):
     answer = ask_scripted(indexed, question, reply)
     assert answer.refused or not all(s.supported for s in answer.support), answer.support
     if answer.refused:
         assert answer.decision.reason != "answered" and answer.decision.detail
 
 
-def test_the_right_reply_to_the_same_questions_stays_backed(indexed):
+@pytest.mark.regression
+def test_regression_the_right_reply_to_the_same_questions_stays_backed(indexed):
     answer = ask_scripted(
         indexed,
-        "Có bao nhiêu đại biểu dự khai mạc VIDW2022?",
+        VIDW_DELEGATES_SHORT,
         "Có hơn 350 đại biểu dự khai mạc VIDW2022 [1].",
     )
     assert not answer.refused and all(s.supported for s in answer.support), answer.support
@@ -217,10 +222,11 @@ def test_overlong_question_is_rejected(indexed):
         indexed.ask("chuyển đổi số " * 20_000)
 
 
-def test_decomposed_question_gets_the_same_answer(indexed):
+@pytest.mark.regression
+def test_regression_decomposed_question_gets_the_same_answer(indexed):
     import unicodedata
 
-    q = "Ai là Tổng Giám đốc Tập đoàn Viettel?"
+    q = VIETTEL_CEO
     assert indexed.ask(unicodedata.normalize("NFD", q)).text == indexed.ask(q).text
 
 
@@ -247,11 +253,12 @@ def _second_opinion_chat(reply: str, p_yes: float, asked: list):
     return Checked(messages=iter([AIMessage(reply)]))
 
 
+@pytest.mark.regression
 @pytest.mark.parametrize(("p_yes", "on", "answered"), [(0.1, True, False), (0.9, True, True), (0.1, False, True)])
-def test_the_model_check_withholds_a_reply_its_model_does_not_stand_by(indexed, p_yes, on, answered):
+def test_regression_the_model_check_withholds_a_reply_its_model_does_not_stand_by(indexed, p_yes, on, answered):
     """Switched on, a backed reply is withheld when the model, asked again with the reply in its
     conversation, says it does not answer the question; switched off, the model is not asked."""
-    question = "Ai là Tổng Giám đốc Tập đoàn Viettel?"
+    question = VIETTEL_CEO
     asked: list = []
     chat = _second_opinion_chat("Tổng Giám đốc Tập đoàn Viettel là ông Lê Đăng Dũng [1].", p_yes, asked)
     saved = indexed.settings

@@ -12,6 +12,7 @@ from assistant.app.ui import inert, render_answer, render_user, supporting_span
 from assistant.errors import InvalidInputFileError
 from assistant.ingest.upload import check_upload, document_id, html_to_text
 from assistant.types import ANSWERED, Answer, Citation, Decision, SentenceSupport
+from tests.dev_regression import VIETTEL_CEO
 
 PASSAGE = "Hội nghị khai mạc sáng 12/10. Ông Lê Đăng Dũng là Tổng Giám đốc Tập đoàn Viettel. Trời mưa."
 VIETTEL = Citation(1, "003_x", "c1", "Sứ mệnh khác biệt", PASSAGE, 0.03, date="12/10/2021", source="ictvietnam.vn")
@@ -95,14 +96,15 @@ def test_a_refusal_shows_its_rule_message_escaped_and_an_answer_shows_none():
     assert _refusal_reason(out) is None and "refusal-reason" not in out
 
 
-def test_a_real_refusal_shows_the_message_of_the_rule_that_refused(indexed):
+@pytest.mark.regression
+def test_regression_a_real_refusal_shows_the_message_of_the_rule_that_refused(indexed):
     from assistant.decide import RULES
 
     answer = indexed.ask("Công thức nấu phở bò ngon nhất là gì?")
     assert answer.refused and answer.decision.reason in {r.name for r in RULES}
     assert answer.decision.message_vi
     assert _refusal_reason(render_answer(answer, turn=2)) == inert(answer.decision.message_vi)
-    answered = indexed.ask("Ai là Tổng Giám đốc Tập đoàn Viettel?")
+    answered = indexed.ask(VIETTEL_CEO)
     assert not answered.refused and _refusal_reason(render_answer(answered, turn=3)) is None
 
 
