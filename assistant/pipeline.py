@@ -16,11 +16,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from assistant import cite, decide
 from assistant.answer import CHAT_BACKENDS, LoadedChat
 from assistant.answer.extractive import ExtractiveAnswerer
-from assistant.answer.llm import LLMAnswerer
 from assistant.config import Settings
 from assistant.context import ContextBuilder
 from assistant.embeddings import E5Embeddings
@@ -32,6 +32,9 @@ from assistant.prompts import refusal_text, render_prompt
 from assistant.query import build_query, validate_question
 from assistant.retrieve import HybridRetriever
 from assistant.types import Answer, Article, Context, Decision, Message, Query, Retrieval
+
+if TYPE_CHECKING:  # imported when a model backend is first used: langchain's chat classes cost ~0.5 s
+    from assistant.answer.llm import LLMAnswerer
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +162,8 @@ class Assistant:
         """The model answerer for `backend`, built once (a local model loads once per process)."""
         with self._lock:
             if backend not in self._answerers:
+                from assistant.answer.llm import LLMAnswerer
+
                 spec = CHAT_BACKENDS[backend]
                 loaded: LoadedChat = spec.load(self.settings.answer)
                 answerer = LLMAnswerer(

@@ -13,12 +13,13 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
-
-from langchain_core.language_models.chat_models import BaseChatModel
+from typing import TYPE_CHECKING, Protocol
 
 from assistant.config import AnswerSettings
 from assistant.types import Context, Query
+
+if TYPE_CHECKING:  # a chat model's classes cost ~0.5 s to import: an extractive answer never needs them
+    from langchain_core.language_models.chat_models import BaseChatModel
 
 
 class Answerer(Protocol):

@@ -86,6 +86,9 @@ class Indexer:
         self.store = store
         self.refresh = refresh
         self.lock = threading.RLock()
+        # the store was seen holding chunks: `ensure_index` need not count them on every question
+        # (a Chroma `count()` was ~8 ms of a search at 15k chunks)
+        self._seen_chunks = False
 
     def load_chunks(self) -> CorpusStats:
         s = self.settings
@@ -121,10 +124,16 @@ class Indexer:
             return report
 
     def ensure_index(self) -> IndexReport | None:
-        """Build the index if the store is empty (first run); otherwise leave it as it is."""
+        """Build the index if the store is empty (first run); otherwise leave it as it is.
+
+        Once the store has been seen holding chunks it is not counted again in this process.
+        """
+        if self._seen_chunks:
+            return None
         if self.store.count() == 0:
             log.info("No index at %s yet: building it", self.store.location)
             return self.index()
+        self._seen_chunks = True
         return None
 
     def add_article(

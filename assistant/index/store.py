@@ -303,18 +303,6 @@ class ChunkStore:
         }
 
     @_server_errors
-    def leads(self, doc_ids: Sequence[str]) -> dict[str, str]:
-        """The first chunk's text of each of these articles (where a news article names its event and year)."""
-        col = self._get_collection(create=False)
-        if col is None or not doc_ids:
-            return {}
-        where = {"$and": [{"doc_id": {"$in": list(doc_ids)}}, {"index": 0}]}
-        page = col.get(where=where, include=["documents", "metadatas"])
-        return {
-            str((m or {}).get("doc_id", "")): d or "" for d, m in zip(page["documents"], page["metadatas"], strict=True)
-        }
-
-    @_server_errors
     def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """The `n` nearest chunks as (id, cosine similarity), best first."""
         col = self._get_collection(create=False)

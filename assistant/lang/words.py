@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,7 +29,19 @@ def _uniform(_term: str) -> float:
 
 @lru_cache(maxsize=1)
 def _pyvi():
-    from pyvi import ViTokenizer  # imported lazily: it loads a CRF model (~0.9 s)
+    """pyvi's tokenizer, imported lazily (it loads its CRF model) and without scikit-learn.
+
+    pyvi's model is a pickled `sklearn_crfsuite.CRF`, which takes its base class from
+    scikit-learn when that is installed (`sklearn_crfsuite.compat`) and from a plain class when
+    it is not; tagging is pycrfsuite's alone, so the output is the same either way
+    (tests/test_lang.py compares the two on the seed articles). Importing scikit-learn was most
+    of this import, and of a cold `assistant ask`'s search; so the plain base class is used.
+    """
+    if "sklearn_crfsuite.compat" not in sys.modules:
+        compat = types.ModuleType("sklearn_crfsuite.compat")
+        compat.BaseEstimator = type("BaseEstimator", (), {"__module__": "sklearn_crfsuite.compat"})
+        sys.modules["sklearn_crfsuite.compat"] = compat
+    from pyvi import ViTokenizer
 
     return ViTokenizer
 
