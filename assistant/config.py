@@ -71,6 +71,10 @@ class ContextSettings(BaseSettings):
     # passages an answer may read and cite, chosen among the first `context_pool` retrieved
     top_k: int = 3
     context_pool: int = 10
+    # only the first `sentence_pool` of them have their sentences scored (e5 costs ~0.6 ms a token,
+    # most of a cold question's wait); the rest stay candidates for citation repair. 6 lost no key
+    # fact on the external fit split against 10 (benchmarks/context_pool.py)
+    sentence_pool: int = 6
     # the best sentences of each (0 = whole passages), taken round robin while they fit the budget
     # (cl100k tokens; 0 = no cap): prefill is most of a CPU model's wait
     passage_sentences: int = 2

@@ -75,7 +75,7 @@ class ContextBuilder:
     def build(self, query: Query, retrieval: Retrieval, top_k: int | None = None) -> Context:
         s = self.settings
         top_k = top_k or s.top_k
-        pool = retrieval.passages[: s.context_pool]
+        pool = retrieval.passages[: min(s.context_pool, s.sentence_pool)]
         candidates = _candidates(pool)
         if not candidates:
             shown = pool[:top_k]

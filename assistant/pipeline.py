@@ -28,6 +28,7 @@ from assistant.errors import BackendUnavailableError
 from assistant.index.indexer import IndexedArticle, Indexer, bm25_cache_dir, fingerprint
 from assistant.index.store import ChunkStore, IndexReport
 from assistant.ingest.chunking import tiktoken_counter
+from assistant.lang.words import segment_words
 from assistant.prompts import refusal_text, render_prompt
 from assistant.query import build_query, validate_question
 from assistant.retrieve import HybridRetriever
@@ -217,6 +218,19 @@ class Assistant:
         self.ensure_index()
         self.retriever.warm_up()
         self.ask(_WARM_UP_QUESTION, backend="extractive")
+
+    def load(self) -> None:
+        """Open the store and load what every question reads, without asking one: a command's start-up.
+
+        The index (built if missing), BM25, the e5 model, pyvi's segmenter and the token counter.
+        Unlike `warm_up`, no probe question runs, so a shell user's one question pays for itself
+        only, and its `retrieve_ms` is that question's work (`assistant ask` reports `startup_ms`
+        beside it).
+        """
+        self.ensure_index()
+        self.retriever.warm_up()
+        segment_words("Việt Nam")
+        self._token_counter("")
 
     def loading(self, backend: str) -> bool:
         """Is `backend`'s model still loading in the background?"""

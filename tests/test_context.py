@@ -54,8 +54,9 @@ def test_regression_whole_passages_are_shown_when_no_sentence_limit_is_set(index
 @pytest.mark.regression
 def test_regression_a_passage_far_below_the_best_is_left_out_only_with_the_margin(indexed):
     question = VIETTEL_CEO
-    narrow = context_for(indexed, question, passage_margin=0.01)
-    wide = context_for(indexed, question, passage_margin=0.0)
+    # the whole pool is read, so that three passages have sentences to show without the margin
+    narrow = context_for(indexed, question, passage_margin=0.01, sentence_pool=10)
+    wide = context_for(indexed, question, passage_margin=0.0, sentence_pool=10)
     assert len(narrow.passages) < len(wide.passages) == indexed.settings.context.top_k
 
 

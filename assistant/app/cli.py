@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from assistant.errors import AssistantError, InvalidInputFileError
@@ -151,12 +152,16 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     history = load_history(args.history) if args.history else []
+    started = time.perf_counter()
     assistant = _assistant()
+    assistant.load()
+    startup_ms = round((time.perf_counter() - started) * 1000, 1)
     stream = assistant.stream(args.question, history=history, top_k=args.top_k, backend=args.backend)
     if args.json:
         for _ in stream:
             pass
         assert stream.answer is not None
+        stream.answer.timings["startup_ms"] = startup_ms  # imports, store, BM25, models: once per command
         print(json.dumps(stream.answer.to_json(), ensure_ascii=False, indent=2))
         return 0
     streamed = []
