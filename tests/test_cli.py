@@ -47,6 +47,9 @@ def test_regression_index_then_ask_json(env):
     assert data["citations"][0]["doc_id"] == "003_b67893258f750185"
     assert "Lê Đăng Dũng" in data["answer"] and data["refused"] is False
     assert data["backend"] == "extractive" and data["timings"]["total_ms"] > 0
+    # loading is the command's start-up, reported apart from the question's own work
+    timings = data["timings"]
+    assert timings["startup_ms"] > 0 and 0 < timings["search_ms"] <= timings["retrieve_ms"] <= timings["total_ms"]
 
 
 UNANSWERABLE = "Công thức nấu phở bò ngon nhất là gì?"
