@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import statistics
 import sys
 import time
@@ -33,14 +32,13 @@ sys.path.insert(0, str(ROOT))
 from assistant.config import Settings  # noqa: E402
 from assistant.context import _candidates  # noqa: E402
 from assistant.embeddings import E5Embeddings  # noqa: E402
-from assistant.evaluation.dataset import load_questions  # noqa: E402
 from assistant.evaluation.judges import LexicalJudge  # noqa: E402
 from assistant.evaluation.runner import METRIC_DEPTH, CachedJudge, aggregate, score_answer  # noqa: E402
 from assistant.evaluation.splits import split_of  # noqa: E402
-from assistant.evaluation.squad import import_squad  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
 from benchmarks.external import DEFAULT_FILES  # noqa: E402
 from benchmarks.machine import machine  # noqa: E402
+from benchmarks.variants import external_assistant, project_set, write_report  # noqa: E402
 
 _QUALITY = ("key_facts", "refusal_accuracy", "false_refusal", "answer_precision", "coverage", "wrong_answer_rate")
 
@@ -53,16 +51,9 @@ def _sample(questions: list, split: str, n: int) -> list:
 
 def question_sets(args, embedder: E5Embeddings) -> list[tuple[str, str, Assistant, list]]:
     """(name, label, assistant, questions): the project set, then each external file's fit and report samples."""
-    project = Assistant(Settings(), embedder=embedder)
-    project.ensure_index()
-    sets = [("project", "in-sample", project, load_questions(ROOT / "eval" / "questions.jsonl")[: args.project])]
+    sets = [project_set(embedder, args.project)]
     for path in args.files:
-        data_dir = args.work / path.stem
-        imported = import_squad([path], data_dir, leave_out=0.1, seed=0)
-        settings = Settings(corpus_dir=imported.corpus_dir, persist_dir=data_dir / "vectorstore")
-        assistant = Assistant(settings, embedder=embedder)
-        assistant.index()
-        questions = load_questions(imported.questions_file)
+        assistant, questions = external_assistant(path, args.work, embedder)
         for split, label in (("fit", "fit split (choose here)"), ("report", "out-of-sample")):
             sets.append((f"{path.stem}/{split}", label, assistant, _sample(questions, split, args.external)))
     return sets
@@ -129,15 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         "rows": {f"{n}/{p}": r for (n, p), r in rows.items()},
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    cols = ("median_context_tokens", "median_cold_context_ms", *_QUALITY)
-    print("| set | pool | " + " | ".join(cols) + " |")
-    print("|---|---|" + "---|" * len(cols))
-    for name, data in result["sets"].items():
-        for p, agg in data["by_pool"].items():
-            print(f"| {name} ({data['label']}) | {p} | " + " | ".join(str(agg.get(c, "–")) for c in cols) + " |")
-    print(f"Wrote {args.out}")
+    write_report(args.out, result, "by_pool", "pool", ("median_context_tokens", "median_cold_context_ms", *_QUALITY))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ machine it ran on, and prints a table.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -27,33 +26,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.config import Settings  # noqa: E402
 from assistant.embeddings import E5Embeddings  # noqa: E402
-from assistant.evaluation.dataset import load_questions  # noqa: E402
 from assistant.evaluation.judges import LexicalJudge  # noqa: E402
 from assistant.evaluation.runner import METRIC_DEPTH, CachedJudge, aggregate, score_answer  # noqa: E402
 from assistant.evaluation.splits import report_sample  # noqa: E402
-from assistant.evaluation.squad import import_squad  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
 from benchmarks.external import DEFAULT_FILES  # noqa: E402
 from benchmarks.machine import machine  # noqa: E402
+from benchmarks.variants import external_assistant, project_set, write_report  # noqa: E402
 
 _QUALITY = ("key_facts", "refusal_accuracy", "false_refusal", "answer_precision", "coverage", "wrong_answer_rate")
 
 
 def question_sets(args, embedder: E5Embeddings) -> list[tuple[str, str, Assistant, list]]:
     """(name, label, assistant, questions) for the project set and each external file."""
-    project = Assistant(Settings(), embedder=embedder)
-    project.ensure_index()
-    sets = [("project", "in-sample", project, load_questions(ROOT / "eval" / "questions.jsonl")[: args.project])]
+    sets = [project_set(embedder, args.project)]
     for path in args.files:
-        data_dir = args.work / path.stem
-        imported = import_squad([path], data_dir, leave_out=0.1, seed=0)
-        settings = Settings(corpus_dir=imported.corpus_dir, persist_dir=data_dir / "vectorstore")
-        assistant = Assistant(settings, embedder=embedder)
-        assistant.index()
-        chosen = report_sample(load_questions(imported.questions_file), args.external)
-        sets.append((path.stem, "out-of-sample", assistant, chosen))
+        assistant, questions = external_assistant(path, args.work, embedder)
+        sets.append((path.stem, "out-of-sample", assistant, report_sample(questions, args.external)))
     return sets
 
 
@@ -110,15 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         "rows": {f"{n}/{b}": r for (n, b), r in rows.items()},
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    cols = ("median_first_token_ms", "median_total_ms", *_QUALITY)
-    print("| set | budget | " + " | ".join(cols) + " |")
-    print("|---|---|" + "---|" * len(cols))
-    for name, data in result["sets"].items():
-        for b, agg in data["by_budget"].items():
-            print(f"| {name} ({data['label']}) | {b} | " + " | ".join(str(agg.get(c, "–")) for c in cols) + " |")
-    print(f"Wrote {args.out}")
+    write_report(args.out, result, "by_budget", "budget", ("median_first_token_ms", "median_total_ms", *_QUALITY))
 
 
 if __name__ == "__main__":
