@@ -146,3 +146,17 @@ def test_a_list_of_equal_scores_counts_each_candidate_fully():
     from assistant.retrieve import fused_scores
 
     assert fused_scores([(0.4, [("x", 2.0), ("y", 2.0)])], "scores", 60) == {"x": 0.4, "y": 0.4}
+
+
+def test_each_articles_first_chunk_is_kept_and_saved_with_the_bm25_index(tmp_path):
+    from assistant.index.bm25 import Bm25Index
+    from assistant.index.store import StoredChunk
+
+    def chunk(cid: str, doc: str, index: int) -> StoredChunk:
+        return StoredChunk(cid, doc, f"đoạn {cid}", {"index": index, "terms": f"doan {cid}", "title": doc})
+
+    # listed out of order, as a store may return them: the first chunk is the one of index 0
+    built = Bm25Index.from_chunks([chunk("a2", "a", 2), chunk("b0", "b", 0), chunk("a0", "a", 0), chunk("a1", "a", 1)])
+    assert built.lead_ids == {"a": "a0", "b": "b0"}
+    built.save(tmp_path / "bm25", "key")
+    assert Bm25Index.load(tmp_path / "bm25", "key").lead_ids == {"a": "a0", "b": "b0"}
